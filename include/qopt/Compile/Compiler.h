@@ -1,0 +1,45 @@
+//===- Compiler.h - ONNX to a self-contained model library -------*- C++ -*-===//
+#ifndef QOPT_COMPILE_COMPILER_H
+#define QOPT_COMPILE_COMPILER_H
+
+#include "qopt/Import/ONNXImporter.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
+namespace mlir::qopt {
+
+struct CompileOptions {
+  std::string inputPath;
+  std::string outputPath; // model.so (or .o/.mlir/.ll per `emit`)
+  ImportOptions import;
+  std::string recipe = "fp32";
+  std::string emit = "so"; // so | obj | mlir | llvm
+  std::string reportPath;  // JSON report, empty for none
+  std::string dumpIRDir;   // the module after each stage, empty for none
+  bool printPipeline = false;
+};
+
+/// Figures of one compilation, written to the JSON report.
+struct CompileReport {
+  std::string recipe;
+  uint64_t weightBytes = 0;      // bytes of weights in the compiled model
+  uint64_t weightBytesFp32 = 0;  // the same weights stored as the ONNX file had them
+  uint64_t arenaBytes = 0;
+  uint64_t arenaLowerBoundBytes = 0;
+  double compileSeconds = 0;
+};
+
+/// Compiles the model; every failure is reported through the context's
+/// diagnostic handler.
+LogicalResult compileModel(MLIRContext &context, const CompileOptions &options,
+                           CompileReport &report);
+
+/// Writes `report` as JSON to `path`.
+LogicalResult writeReport(const CompileReport &report, llvm::StringRef path);
+
+} // namespace mlir::qopt
+
+#endif // QOPT_COMPILE_COMPILER_H

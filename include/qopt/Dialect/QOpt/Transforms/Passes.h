@@ -1,0 +1,19 @@
+//===- Passes.h - qopt transformation passes --------------------*- C++ -*-===//
+#ifndef QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
+#define QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+#include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+
+namespace mlir::qopt {
+
+#define GEN_PASS_DECL
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+
+} // namespace mlir::qopt
+
+#endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_H

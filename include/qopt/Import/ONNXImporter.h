@@ -1,0 +1,45 @@
+//===- ONNXImporter.h - Import ONNX models into MLIR ------------*- C++ -*-===//
+//
+// Builds one `func.func @main` per ONNX graph out of TOSA ops (what TOSA
+// expresses), upstream tensor/arith/linalg ops (the rest) and qopt ops (ONNX
+// quantization). Shapes are static after specialisation.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_IMPORT_ONNXIMPORTER_H
+#define QOPT_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::qopt {
+
+struct ImportOptions {
+  /// Static shapes for graph inputs, by ONNX input name; they replace the
+  /// declared shape (symbolic dimensions included).
+  llvm::StringMap<std::vector<int64_t>> inputShapes;
+};
+
+/// Parses `--input-shape` values of the form NAME=2x3x224 into `options`.
+/// Returns an error message on malformed text.
+std::string parseInputShape(llvm::StringRef text, ImportOptions &options);
+
+/// Imports the ONNX model at `path`. Every problem is reported through the
+/// context's diagnostic handler, located at the file (and node); on failure
+/// the result is null.
+OwningOpRef<ModuleOp> importONNXFile(MLIRContext *context, llvm::StringRef path,
+                                     const ImportOptions &options);
+
+/// Registers the dialects the importer produces.
+void registerImportDialects(DialectRegistry &registry);
+
+/// Registers `--import-onnx` with mlir-translate's registry.
+void registerONNXImportTranslation();
+
+} // namespace mlir::qopt
+
+#endif // QOPT_IMPORT_ONNXIMPORTER_H

@@ -1,0 +1,234 @@
+//===- Compiler.cpp - ONNX to a self-contained model library --------------===//
+//
+// import -> CPU pipeline -> weights moved out of the IR into a blob the
+// assembler includes -> LLVM IR -> host object -> link with the C runtime.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Compile/Compiler.h"
+
+#include "ModelArtifacts.h"
+#include "qopt/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+/// The graph function's symbol in the library; `main` would clash with C.
+static constexpr llvm::StringLiteral kGraphSymbol = "qopt_graph";
+
+static Location fileLoc(MLIRContext &ctx, llvm::StringRef path) {
+  return FileLineColLoc::get(&ctx, path, 0, 0);
+}
+
+/// Bytes the weights occupy as the ONNX file stores them: every constant of
+/// the imported graph, at its element type's width.
+static uint64_t countConstantBytes(ModuleOp module) {
+  uint64_t bytes = 0;
+  module.walk([&](arith::ConstantOp c) {
+    auto ty = llvm::dyn_cast<RankedTensorType>(c.getType());
+    if (!ty)
+      return;
+    unsigned bits = ty.getElementTypeBitWidth();
+    bytes += ty.getNumElements() * std::max(1u, bits / 8);
+  });
+  return bytes;
+}
+
+/// Writes the module to DIR/NN-stage.mlir when dumping is on.
+static void dumpStage(const CompileOptions &opts, ModuleOp module, int index,
+                      llvm::StringRef stage) {
+  if (opts.dumpIRDir.empty())
+    return;
+  llvm::sys::fs::create_directories(opts.dumpIRDir);
+  llvm::SmallString<256> path(opts.dumpIRDir);
+  llvm::sys::path::append(path, llvm::formatv("{0:02}-{1}.mlir", index, stage).str());
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (!ec)
+    module.print(os);
+}
+
+static LogicalResult runStages(MLIRContext &ctx, ModuleOp module,
+                               const CompileOptions &opts) {
+  registerPipelinePasses();
+  CPUStages stages = getCPUStages();
+  std::pair<const char *, std::string> list[] = {
+      {"lower-to-linalg", stages.lowerToLinalg},
+      {"bufferize", stages.bufferize},
+      {"lower-to-llvm", stages.lowerToLLVM}};
+  int index = 1;
+  for (auto &[name, text] : list) {
+    PassManager pm(&ctx);
+    std::string errors;
+    llvm::raw_string_ostream es(errors);
+    if (failed(addPipelineText(pm, text, es)))
+      return emitError(module.getLoc()) << "internal pipeline error: " << errors;
+    if (failed(pm.run(module)))
+      return emitError(module.getLoc()) << "compilation failed in stage '" << name << "'";
+    dumpStage(opts, module, ++index, name);
+  }
+  return success();
+}
+
+/// Translates to LLVM IR and writes an object for the host CPU.
+static LogicalResult emitObject(ModuleOp module, llvm::StringRef path,
+                                bool textualIR) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+
+  llvm::LLVMContext llvmCtx;
+  auto llvmModule = translateModuleToLLVMIR(module, llvmCtx, "qopt_model");
+  if (!llvmModule)
+    return emitError(module.getLoc()) << "translation to LLVM IR failed";
+
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return emitError(module.getLoc()) << "no LLVM target for host: " << error;
+  std::string features;
+  for (auto &f : llvm::sys::getHostCPUFeatures())
+    features += (f.second ? "+" : "-") + f.first().str() + ",";
+  llvm::TargetOptions topts;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features, topts, llvm::Reloc::PIC_));
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(tm->createDataLayout());
+
+  auto optimize = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                            tm.get());
+  if (auto err = optimize(llvmModule.get()))
+    return emitError(module.getLoc())
+           << "LLVM optimisation failed: " << llvm::toString(std::move(err));
+
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return emitError(module.getLoc()) << "cannot write '" << path << "': " << ec.message();
+  if (textualIR) {
+    llvmModule->print(out.os(), nullptr);
+  } else {
+    llvm::legacy::PassManager codegen;
+    if (tm->addPassesToEmitFile(codegen, out.os(), nullptr,
+                                llvm::CodeGenFileType::ObjectFile))
+      return emitError(module.getLoc()) << "the host target cannot emit objects";
+    codegen.run(*llvmModule);
+  }
+  out.keep();
+  return success();
+}
+
+LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
+                                       const CompileOptions &opts,
+                                       CompileReport &report) {
+  auto start = std::chrono::steady_clock::now();
+  report.recipe = opts.recipe;
+  Location loc = fileLoc(ctx, opts.inputPath);
+  if (opts.recipe != "fp32")
+    return emitError(loc) << "unknown recipe '" << opts.recipe
+                          << "' (available: fp32)";
+
+  if (opts.printPipeline) {
+    llvm::outs() << getCPUPipelineText() << "\n";
+    return success();
+  }
+
+  {
+    DialectRegistry registry;
+    registerPipelineDialects(registry);
+    ctx.appendDialectRegistry(registry);
+  }
+  OwningOpRef<ModuleOp> module = importONNXFile(&ctx, opts.inputPath, opts.import);
+  if (!module)
+    return failure();
+  dumpStage(opts, *module, 1, "import");
+
+  auto graph = module->lookupSymbol<func::FuncOp>("main");
+  ModelSignature signature = collectSignature(graph);
+  if (failed(checkSignature(graph, signature)))
+    return failure();
+  report.weightBytesFp32 = countConstantBytes(*module);
+
+  SymbolTable::setSymbolName(graph, kGraphSymbol);
+  graph->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
+
+  if (failed(runStages(ctx, *module, opts)))
+    return failure();
+
+  if (opts.emit == "mlir") {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(opts.outputPath, ec);
+    if (ec)
+      return emitError(loc) << "cannot write '" << opts.outputPath << "'";
+    module->print(os);
+    return success();
+  }
+
+  ArtifactDir dir;
+  if (failed(dir.create(loc)))
+    return failure();
+  WeightBlob weights;
+  if (failed(externalizeWeights(*module, dir.path("weights.bin"), weights)))
+    return failure();
+  report.weightBytes = weights.totalBytes;
+
+  if (opts.emit == "llvm")
+    return emitObject(*module, opts.outputPath, /*textualIR=*/true);
+  std::string object = opts.emit == "obj" ? opts.outputPath : dir.path("model.o");
+  if (failed(emitObject(*module, object, /*textualIR=*/false)))
+    return failure();
+  if (opts.emit == "obj")
+    return success();
+  if (opts.emit != "so")
+    return emitError(loc) << "unknown --emit '" << opts.emit
+                          << "' (so, obj, mlir, llvm)";
+
+  if (failed(linkModelLibrary(loc, dir, signature, weights, object,
+                              opts.outputPath, kGraphSymbol)))
+    return failure();
+  report.compileSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  return success();
+}
+
+LogicalResult mlir::qopt::writeReport(const CompileReport &r,
+                                      llvm::StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return failure();
+  os << "{\n"
+     << "  \"recipe\": \"" << r.recipe << "\",\n"
+     << "  \"weight_bytes\": " << r.weightBytes << ",\n"
+     << "  \"weight_bytes_fp32\": " << r.weightBytesFp32 << ",\n"
+     << "  \"arena_bytes\": " << r.arenaBytes << ",\n"
+     << "  \"arena_lower_bound_bytes\": " << r.arenaLowerBoundBytes << ",\n"
+     << "  \"compile_seconds\": " << llvm::formatv("{0:f3}", r.compileSeconds)
+     << "\n}\n";
+  return success();
+}

@@ -1,0 +1,322 @@
+//===- ModelArtifacts.cpp - Files that make up a model library ------------===//
+#include "ModelArtifacts.h"
+
+#include "qopt/Runtime/qopt_runtime.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+static constexpr size_t kMaxRank = 16;
+static constexpr uint64_t kWeightAlign = 64;
+/// Globals smaller than this stay in the IR (scalars, small tables).
+static constexpr uint64_t kInlineLimit = 64;
+
+ModelSignature mlir::qopt::collectSignature(func::FuncOp graph) {
+  ModelSignature sig;
+  auto read = [](DictionaryAttr attrs, Type type, size_t index,
+                 const char *prefix) {
+    TensorSignature t;
+    auto ty = llvm::cast<RankedTensorType>(type);
+    t.shape.assign(ty.getShape().begin(), ty.getShape().end());
+    auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : StringAttr();
+    t.name = name ? name.str() : (prefix + std::to_string(index));
+    auto et = attrs ? attrs.getAs<IntegerAttr>("onnx.elem_type") : IntegerAttr();
+    t.onnxType = et ? (int32_t)et.getInt() : 0;
+    return t;
+  };
+  FunctionType fty = graph.getFunctionType();
+  for (unsigned i = 0; i < fty.getNumInputs(); ++i)
+    sig.inputs.push_back(read(graph.getArgAttrDict(i), fty.getInput(i), i, "input_"));
+  for (unsigned i = 0; i < fty.getNumResults(); ++i)
+    sig.outputs.push_back(
+        read(graph.getResultAttrDict(i), fty.getResult(i), i, "output_"));
+  return sig;
+}
+
+LogicalResult mlir::qopt::checkSignature(func::FuncOp graph,
+                                         const ModelSignature &sig) {
+  for (const auto *list : {&sig.inputs, &sig.outputs})
+    for (const TensorSignature &t : *list) {
+      if (t.shape.size() > kMaxRank)
+        return graph.emitError() << "'" << t.name << "' has rank "
+                                 << t.shape.size() << "; at most " << kMaxRank
+                                 << " is supported";
+      if (!qopt_dtype_size((qopt_dtype)t.onnxType))
+        return graph.emitError() << "'" << t.name
+                                 << "' has an element type the runtime cannot "
+                                    "exchange (ONNX type "
+                                 << t.onnxType << ")";
+    }
+  return success();
+}
+
+LogicalResult ArtifactDir::create(Location loc) {
+  llvm::SmallString<128> dir;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("qopt-compile", dir))
+    return emitError(loc) << "cannot create a temporary directory: " << ec.message();
+  root = dir.str().str();
+  return success();
+}
+
+ArtifactDir::~ArtifactDir() {
+  if (root.empty())
+    return;
+  if (auto keep = llvm::sys::Process::GetEnv("QOPT_KEEP_TEMPS"); keep && *keep == "1") {
+    llvm::errs() << "qopt-compile: kept temporary files in " << root << "\n";
+    return;
+  }
+  llvm::sys::fs::remove_directories(root);
+}
+
+std::string ArtifactDir::path(llvm::StringRef file) const {
+  llvm::SmallString<256> p(root);
+  llvm::sys::path::append(p, file);
+  return p.str().str();
+}
+
+/// Raw little-endian bytes of a global's initial value, or false when the
+/// value is not a plain elements attribute.
+static bool elementsBytes(Attribute value, std::vector<char> &out) {
+  if (auto res = llvm::dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return false;
+    ArrayRef<char> data = blob->getData();
+    out.assign(data.begin(), data.end());
+    return true;
+  }
+  auto dense = llvm::dyn_cast<DenseElementsAttr>(value);
+  if (!dense)
+    return false;
+  Type elt = dense.getElementType();
+  int64_t n = dense.getNumElements();
+  if (elt.isInteger(1)) {
+    for (bool v : dense.getValues<bool>())
+      out.push_back(v ? 1 : 0);
+    return true;
+  }
+  unsigned bytes = elt.getIntOrFloatBitWidth() / 8;
+  if (!bytes || !elt.isIntOrFloat())
+    return false;
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat()) {
+    out.reserve(n * bytes);
+    for (int64_t i = 0; i < n; ++i)
+      out.insert(out.end(), raw.begin(), raw.begin() + bytes);
+  } else {
+    out.assign(raw.begin(), raw.end());
+  }
+  return true;
+}
+
+LogicalResult mlir::qopt::externalizeWeights(ModuleOp module,
+                                             llvm::StringRef blobPath,
+                                             WeightBlob &blob) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(blobPath, ec);
+  if (ec)
+    return emitError(module.getLoc()) << "cannot write '" << blobPath << "'";
+  blob.path = blobPath.str();
+  uint64_t offset = 0;
+  std::vector<char> bytes;
+  for (auto global : module.getOps<LLVM::GlobalOp>()) {
+    if (!global.getConstant())
+      continue;
+    std::optional<Attribute> value = global.getValue();
+    bytes.clear();
+    if (!value || !elementsBytes(*value, bytes))
+      continue;
+    blob.totalBytes += bytes.size();
+    if (bytes.size() < kInlineLimit)
+      continue;
+    uint64_t pad = (kWeightAlign - offset % kWeightAlign) % kWeightAlign;
+    os.write_zeros(pad);
+    offset += pad;
+    os.write(bytes.data(), bytes.size());
+    blob.symbols.push_back({global.getSymName().str(), offset, bytes.size()});
+    offset += bytes.size();
+    global.removeValueAttr();
+    global.setLinkage(LLVM::Linkage::External);
+  }
+  return success();
+}
+
+/// A C string literal for arbitrary bytes (ONNX names are untrusted text).
+static std::string cString(llvm::StringRef s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\')
+      out += std::string("\\") + (char)c;
+    else if (c >= 0x20 && c < 0x7f && c != '?')
+      out += (char)c;
+    else
+      out += llvm::formatv("\\{0:o3}", (unsigned)c).str();
+  }
+  return out + "\"";
+}
+
+static void writeInfos(llvm::raw_ostream &os, llvm::StringRef prefix,
+                       const std::vector<TensorSignature> &list) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    os << "static const int64_t " << prefix << i << "_dims[] = {";
+    for (int64_t d : list[i].shape)
+      os << d << ",";
+    os << "0};\n";
+  }
+  os << "static const qopt_tensor_info " << prefix << "s[] = {\n";
+  for (size_t i = 0; i < list.size(); ++i)
+    os << "  {" << cString(list[i].name) << ", (qopt_dtype)" << list[i].onnxType
+       << ", " << list[i].shape.size() << ", " << prefix << i << "_dims},\n";
+  if (list.empty())
+    os << "  {0, (qopt_dtype)0, 0, 0},\n";
+  os << "};\n";
+}
+
+static LogicalResult writeDescription(const ModelSignature &sig,
+                                      llvm::StringRef path,
+                                      llvm::StringRef graphSymbol) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return failure();
+  os << "/* Generated by qopt-compile: the model description. */\n"
+     << "#include \"qopt/Runtime/qopt_model_desc.h\"\n\n";
+  writeInfos(os, "input", sig.inputs);
+  writeInfos(os, "output", sig.outputs);
+  size_t n = sig.inputs.size() + sig.outputs.size();
+  os << "\nextern void _mlir_ciface_" << graphSymbol << "(";
+  for (size_t i = 0; i < n; ++i)
+    os << (i ? ", " : "") << "void *";
+  if (!n)
+    os << "void";
+  os << ");\n\nstatic void invoke(void *arena, void **d) {\n  (void)arena;\n"
+     << "  (void)d;\n  _mlir_ciface_" << graphSymbol << "(";
+  for (size_t i = 0; i < n; ++i)
+    os << (i ? ", " : "") << "d[" << i << "]";
+  os << ");\n}\n\nconst qopt_model_desc qopt_generated_model = {\n"
+     << "  QOPT_ABI_VERSION, " << sig.inputs.size() << ", " << sig.outputs.size()
+     << ", inputs, outputs, invoke, 0, 0, 64};\n";
+  return success();
+}
+
+static LogicalResult writeWeightsAssembly(const WeightBlob &weights,
+                                          llvm::StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return failure();
+  os << "/* Generated by qopt-compile: weights in read-only data. */\n"
+     << "  .section .rodata.qopt_weights,\"a\",@progbits\n";
+  for (const WeightSymbol &w : weights.symbols)
+    os << "  .balign " << kWeightAlign << "\n  .globl " << w.symbol
+       << "\n  .hidden " << w.symbol << "\n  .type " << w.symbol
+       << ", @object\n  .size " << w.symbol << ", " << w.size << "\n"
+       << w.symbol << ":\n  .incbin " << cString(weights.path) << ", "
+       << w.offset << ", " << w.size << "\n";
+  os << "  .section .note.GNU-stack,\"\",@progbits\n";
+  return success();
+}
+
+static void describe(llvm::raw_ostream &os, const char *role,
+                     const std::vector<TensorSignature> &list) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    os << " *   " << role << " " << i << ": '" << list[i].name << "' "
+       << qopt_dtype_name((qopt_dtype)list[i].onnxType) << " [";
+    for (size_t k = 0; k < list[i].shape.size(); ++k)
+      os << (k ? "x" : "") << list[i].shape[k];
+    os << "]\n";
+  }
+}
+
+/// The model's header: the runtime API with the signature as a comment.
+static LogicalResult writeHeader(const ModelSignature &sig,
+                                 llvm::StringRef runtimeHeader,
+                                 llvm::StringRef path) {
+  auto api = llvm::MemoryBuffer::getFile(runtimeHeader);
+  if (!api)
+    return failure();
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return failure();
+  os << "/* Generated by qopt-compile.\n *\n";
+  describe(os, "input ", sig.inputs);
+  describe(os, "output", sig.outputs);
+  os << " */\n" << (*api)->getBuffer();
+  return success();
+}
+
+/// The folder holding include/ and lib/ of the runtime: the parent of the
+/// directory of this executable (build tree and install tree alike).
+static std::string runtimePrefix() {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&runtimePrefix));
+  return llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)).str();
+}
+
+LogicalResult mlir::qopt::linkModelLibrary(
+    Location loc, const ArtifactDir &dir, const ModelSignature &sig,
+    const WeightBlob &weights, llvm::StringRef object,
+    llvm::StringRef outputPath, llvm::StringRef graphSymbol) {
+  std::string prefix = runtimePrefix();
+  std::string include = prefix + "/include";
+  std::string runtimeLib = prefix + "/lib/libqopt_runtime.a";
+  std::string runtimeHeader = include + "/qopt/Runtime/qopt_runtime.h";
+  if (!llvm::sys::fs::exists(runtimeLib) || !llvm::sys::fs::exists(runtimeHeader))
+    return emitError(loc) << "qopt runtime not found next to qopt-compile ("
+                          << runtimeLib << ")";
+
+  std::string desc = dir.path("model_desc.c"), asmFile = dir.path("weights.S"),
+              versionScript = dir.path("exports.map");
+  if (failed(writeDescription(sig, desc, graphSymbol)) ||
+      failed(writeWeightsAssembly(weights, asmFile)))
+    return emitError(loc) << "cannot write temporary files in " << dir.path("");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(versionScript, ec);
+    os << "{ global: qopt_model_*; qopt_dtype_*; local: *; };\n";
+  }
+
+  std::string ccName = "cc";
+  if (auto env = llvm::sys::Process::GetEnv("QOPT_CC"))
+    ccName = *env;
+  auto cc = llvm::sys::findProgramByName(ccName);
+  if (!cc)
+    return emitError(loc) << "no C compiler '" << ccName
+                          << "' on PATH to link the model (set QOPT_CC)";
+  std::string out = outputPath.str();
+  std::vector<std::string> args = {
+      *cc, "-shared", "-fPIC", "-O2", "-I", include, "-o", out, object.str(),
+      desc, asmFile, "-Wl,--whole-archive", runtimeLib,
+      "-Wl,--no-whole-archive", "-Wl,--version-script=" + versionScript,
+      "-Wl,-z,noexecstack", "-lm"};
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string errMsg;
+  std::string logPath = dir.path("link.log");
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(logPath),
+                                               llvm::StringRef(logPath)};
+  int rc = llvm::sys::ExecuteAndWait(*cc, argRefs, std::nullopt, redirects, 0, 0,
+                                     &errMsg);
+  if (rc != 0) {
+    auto log = llvm::MemoryBuffer::getFile(logPath);
+    return emitError(loc) << "linking " << out << " failed (" << *cc << ", exit "
+                          << rc << ")" << (errMsg.empty() ? "" : ": ") << errMsg
+                          << "\n"
+                          << (log ? (*log)->getBuffer() : "");
+  }
+  llvm::SmallString<256> header(outputPath);
+  llvm::sys::path::replace_extension(header, "h");
+  if (failed(writeHeader(sig, runtimeHeader, header)))
+    return emitError(loc) << "cannot write the header " << header;
+  return success();
+}

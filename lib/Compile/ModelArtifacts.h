@@ -1,0 +1,73 @@
+//===- ModelArtifacts.h - Files that make up a model library ----*- C++ -*-===//
+//
+// The pieces qopt-compile writes next to the object of the graph: the model
+// description the runtime reads, the weight blob and the assembly that
+// places it in read-only data, the C header, and the link step.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_COMPILE_MODELARTIFACTS_H
+#define QOPT_LIB_COMPILE_MODELARTIFACTS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::qopt {
+
+struct TensorSignature {
+  std::string name;
+  int32_t onnxType = 0;
+  std::vector<int64_t> shape;
+};
+
+struct ModelSignature {
+  std::vector<TensorSignature> inputs, outputs;
+};
+
+/// Reads names, ONNX element types and shapes of @main's arguments/results.
+ModelSignature collectSignature(func::FuncOp graph);
+/// Rejects signatures the runtime cannot describe (rank > 16, unknown types).
+LogicalResult checkSignature(func::FuncOp graph, const ModelSignature &sig);
+
+/// A temporary directory, removed on destruction unless QOPT_KEEP_TEMPS=1.
+class ArtifactDir {
+public:
+  LogicalResult create(Location loc);
+  ~ArtifactDir();
+  std::string path(llvm::StringRef file) const;
+
+private:
+  std::string root;
+};
+
+struct WeightSymbol {
+  std::string symbol;
+  uint64_t offset = 0, size = 0;
+};
+
+struct WeightBlob {
+  std::string path; // the blob file
+  std::vector<WeightSymbol> symbols;
+  uint64_t totalBytes = 0; // weights in the library, inline ones included
+};
+
+/// Moves the initial values of constant LLVM globals out of the module into
+/// one aligned blob file; the globals become external declarations that the
+/// linked assembly defines. Keeps compile-time memory near the weights' size.
+LogicalResult externalizeWeights(ModuleOp module, llvm::StringRef blobPath,
+                                 WeightBlob &blob);
+
+/// Writes the model description, weights assembly and header, and links
+/// `object` into the shared library `outputPath` (plus its `.h`).
+LogicalResult linkModelLibrary(Location loc, const ArtifactDir &dir,
+                               const ModelSignature &sig,
+                               const WeightBlob &weights,
+                               llvm::StringRef object,
+                               llvm::StringRef outputPath,
+                               llvm::StringRef graphSymbol);
+
+} // namespace mlir::qopt
+
+#endif // QOPT_LIB_COMPILE_MODELARTIFACTS_H

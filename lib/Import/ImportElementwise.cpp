@@ -1,0 +1,136 @@
+//===- ImportElementwise.cpp - ONNX elementwise and activation ops --------===//
+#include "ImporterCore.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx_import;
+
+/// Checks that the node's two inputs have one element type and broadcast.
+static LogicalResult checkBinary(NodeContext &n) {
+  auto a = n.inputType(0), b = n.inputType(1);
+  if (!a || !b)
+    return n.fail("expects two inputs");
+  if (a.getElementType() != b.getElementType())
+    return n.fail("input element types differ");
+  if (!broadcastShapes(a.getShape(), b.getShape()))
+    return n.fail("input shapes do not broadcast");
+  return success();
+}
+
+template <typename TosaOp>
+static LogicalResult importTosaBinary(NodeContext &n) {
+  if (failed(checkBinary(n)))
+    return failure();
+  OpBuilder &b = n.builder();
+  Value r;
+  if constexpr (std::is_same_v<TosaOp, tosa::MulOp>)
+    r = mulBroadcast(b, n.loc, n.input(0), n.input(1));
+  else if constexpr (std::is_same_v<TosaOp, tosa::AddOp>)
+    r = addBroadcast(b, n.loc, n.input(0), n.input(1));
+  else
+    r = subBroadcast(b, n.loc, n.input(0), n.input(1));
+  return n.setOutputs(r, {n.inputOnnxType(0)});
+}
+
+static LogicalResult importDiv(NodeContext &n) {
+  if (failed(checkBinary(n)))
+    return failure();
+  Type elt = n.inputType(0).getElementType();
+  bool isUnsigned = isUnsignedOnnxType(n.inputOnnxType(0));
+  // A true division (not reciprocal-multiply) so results match ONNX bit for
+  // bit; integer division truncates toward zero as in C.
+  Value r = buildElementwise(
+      n.builder(), n.loc, {n.input(0), n.input(1)}, elt,
+      [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        if (llvm::isa<FloatType>(elt))
+          return arith::DivFOp::create(b, loc, a[0], a[1]);
+        if (isUnsigned)
+          return arith::DivUIOp::create(b, loc, a[0], a[1]);
+        return arith::DivSIOp::create(b, loc, a[0], a[1]);
+      });
+  return n.setOutputs(r, {n.inputOnnxType(0)});
+}
+
+static LogicalResult importRelu(NodeContext &n) {
+  auto ty = n.inputType(0);
+  OpBuilder &b = n.builder();
+  Type elt = ty.getElementType();
+  Attribute lo, hi;
+  if (auto ft = llvm::dyn_cast<FloatType>(elt)) {
+    lo = b.getFloatAttr(ft, 0.0);
+    hi = b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics()));
+  } else {
+    lo = b.getIntegerAttr(elt, 0);
+    hi = b.getIntegerAttr(elt, APInt::getSignedMaxValue(elt.getIntOrFloatBitWidth()));
+  }
+  Value r = tosa::ClampOp::create(b, n.loc, ty, n.input(0), lo, hi);
+  return n.setOutputs(r, {n.inputOnnxType(0)});
+}
+
+template <typename TosaOp>
+static LogicalResult importFloatUnary(NodeContext &n) {
+  auto ty = n.inputType(0);
+  if (!ty || !llvm::isa<FloatType>(ty.getElementType()))
+    return n.fail("expects a floating-point input");
+  Value r = TosaOp::create(n.builder(), n.loc, ty, n.input(0));
+  return n.setOutputs(r);
+}
+
+static LogicalResult importIdentity(NodeContext &n) {
+  return n.setOutputs(n.input(0), {n.inputOnnxType(0)});
+}
+
+/// softmax along one axis: exp(x - max) / sum(exp(x - max)).
+static Value softmaxAlong(OpBuilder &b, Location loc, Value x, int64_t axis) {
+  auto ty = llvm::cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> reduced(ty.getShape());
+  reduced[axis] = 1;
+  auto redTy = ty.clone(reduced);
+  auto axisAttr = b.getI32IntegerAttr(axis);
+  Value m = tosa::ReduceMaxOp::create(b, loc, redTy, x, axisAttr);
+  Value e = tosa::ExpOp::create(b, loc, ty, subBroadcast(b, loc, x, m));
+  Value s = tosa::ReduceSumOp::create(b, loc, redTy, e, axisAttr);
+  return buildElementwise(b, loc, {e, s}, ty.getElementType(),
+                          [](OpBuilder &nb, Location nl, ValueRange a) {
+                            return arith::DivFOp::create(nb, nl, a[0], a[1])
+                                .getResult();
+                          });
+}
+
+static LogicalResult importSoftmax(NodeContext &n) {
+  auto ty = n.inputType(0);
+  if (!ty || !llvm::isa<FloatType>(ty.getElementType()))
+    return n.fail("expects a floating-point input");
+  int64_t rank = ty.getRank();
+  OpBuilder &b = n.builder();
+  if (n.opset >= 13) {
+    auto axis = normalizeAxis(n.attrInt("axis", -1), rank);
+    if (!axis)
+      return n.fail("axis out of range");
+    return n.setOutputs(softmaxAlong(b, n.loc, n.input(0), *axis));
+  }
+  // Before opset 13 the input is coerced to 2-D at `axis` (default 1).
+  auto axis = normalizeAxis(n.attrInt("axis", 1), rank);
+  if (!axis)
+    return n.fail("axis out of range");
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < *axis ? outer : inner) *= ty.getDimSize(d);
+  Value flat = reshapeTo(b, n.loc, n.input(0), {outer, inner});
+  Value r = softmaxAlong(b, n.loc, flat, 1);
+  return n.setOutputs(reshapeTo(b, n.loc, r, ty.getShape()));
+}
+
+void onnx_import::registerElementwiseOps(OpRegistry &r) {
+  r.onOp("Add", 7, importTosaBinary<tosa::AddOp>);
+  r.onOp("Sub", 7, importTosaBinary<tosa::SubOp>);
+  r.onOp("Mul", 7, importTosaBinary<tosa::MulOp>);
+  r.onOp("Div", 7, importDiv);
+  r.onOp("Relu", 6, importRelu);
+  r.onOp("Sigmoid", 6, importFloatUnary<tosa::SigmoidOp>);
+  r.onOp("Tanh", 6, importFloatUnary<tosa::TanhOp>);
+  r.onOp("Identity", 1, importIdentity);
+  r.onOp("Softmax", 1, importSoftmax);
+}

@@ -1,0 +1,374 @@
+//===- ImportNN.cpp - ONNX convolution, pooling and normalisation ---------===//
+//
+// ONNX is channels-first (NCHW, OIHW); TOSA is channels-last (NHWC, OHWI).
+// The importer transposes around each op; the transposes of weights fold at
+// compile time and the rest cancel between consecutive ops.
+//
+//===----------------------------------------------------------------------===//
+#include "ImporterCore.h"
+
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx_import;
+
+namespace {
+/// Spatial geometry of a 2-D window op, in ONNX terms.
+struct Window2D {
+  int64_t kernel[2], stride[2], dilation[2];
+  int64_t padBegin[2], padEnd[2];
+  int64_t in[2], out[2];
+};
+} // namespace
+
+/// Reads kernel/stride/dilation/pads/auto_pad for a 2-D window over input
+/// spatial dims `in`. `ceilMode` rounds the output size up (pooling).
+static FailureOr<Window2D> readWindow(NodeContext &n,
+                                      llvm::ArrayRef<int64_t> kernel,
+                                      llvm::ArrayRef<int64_t> in,
+                                      bool ceilMode) {
+  Window2D w;
+  auto strides = n.attrInts("strides", {1, 1});
+  auto dil = n.attrInts("dilations", {1, 1});
+  auto pads = n.attrInts("pads", {0, 0, 0, 0});
+  if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4)
+    return n.fail("strides/dilations/pads do not match a 2-D window");
+  std::string autoPad = n.attrString("auto_pad", "NOTSET");
+  for (int i = 0; i < 2; ++i) {
+    w.kernel[i] = kernel[i];
+    w.stride[i] = strides[i];
+    w.dilation[i] = dil[i];
+    w.in[i] = in[i];
+    if (kernel[i] <= 0 || strides[i] <= 0 || dil[i] <= 0)
+      return n.fail("kernel sizes, strides and dilations must be positive");
+    if (pads[i] < 0 || pads[i + 2] < 0)
+      return n.fail("pads must be non-negative");
+    int64_t span = (kernel[i] - 1) * dil[i] + 1;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t out = (in[i] + strides[i] - 1) / strides[i];
+      int64_t total = std::max<int64_t>((out - 1) * strides[i] + span - in[i], 0);
+      int64_t small = total / 2;
+      w.padBegin[i] = autoPad == "SAME_UPPER" ? small : total - small;
+      w.padEnd[i] = total - w.padBegin[i];
+    } else if (autoPad == "VALID") {
+      w.padBegin[i] = w.padEnd[i] = 0;
+    } else if (autoPad == "NOTSET") {
+      w.padBegin[i] = pads[i];
+      w.padEnd[i] = pads[i + 2];
+    } else {
+      return n.fail("unknown auto_pad '" + autoPad + "'");
+    }
+    int64_t extent = in[i] + w.padBegin[i] + w.padEnd[i] - span;
+    if (extent < 0)
+      return n.fail("the window is larger than the padded input");
+    w.out[i] = (ceilMode ? (extent + strides[i] - 1) / strides[i]
+                         : extent / strides[i]) + 1;
+    // ONNX drops a last window that would start in the end padding.
+    if (ceilMode && (w.out[i] - 1) * strides[i] >= in[i] + w.padBegin[i])
+      --w.out[i];
+  }
+  return w;
+}
+
+/// TOSA requires each padded extent to be an exact multiple of the stride.
+/// Adjusts the end padding (padding that no output reads changes nothing)
+/// and returns how many trailing input rows/cols must be sliced off.
+static void fitPadsToTosa(Window2D &w, int64_t crop[2]) {
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = (w.kernel[i] - 1) * w.dilation[i] + 1;
+    int64_t needEnd = (w.out[i] - 1) * w.stride[i] + span - w.in[i] - w.padBegin[i];
+    crop[i] = 0;
+    if (needEnd >= 0) {
+      w.padEnd[i] = needEnd;
+    } else {
+      w.padEnd[i] = 0;
+      crop[i] = -needEnd;
+    }
+  }
+}
+
+static Value nchwToNhwc(OpBuilder &b, Location loc, Value v) {
+  return transposeBy(b, loc, v, {0, 2, 3, 1});
+}
+static Value nhwcToNchw(OpBuilder &b, Location loc, Value v) {
+  return transposeBy(b, loc, v, {0, 3, 1, 2});
+}
+
+/// Slices `crop` trailing rows/cols off an NHWC value.
+static Value cropNhwc(OpBuilder &b, Location loc, Value v, const int64_t crop[2]) {
+  if (!crop[0] && !crop[1])
+    return v;
+  auto ty = llvm::cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> size(ty.getShape());
+  size[1] -= crop[0];
+  size[2] -= crop[1];
+  ImplicitLocOpBuilder ib(loc, b);
+  Value start = tosa::getTosaConstShape(ib, {0, 0, 0, 0});
+  Value sz = tosa::getTosaConstShape(ib, size);
+  return tosa::SliceOp::create(b, loc, ty.clone(size), v, start, sz);
+}
+
+/// Lifts a 1-D (N, C, L) op to 2-D (N, C, 1, L) by attributes and shapes.
+static bool isConv1D(RankedTensorType x) { return x.getRank() == 3; }
+
+static LogicalResult importConv(NodeContext &n) {
+  auto xt = n.inputType(0), wt = n.inputType(1);
+  if (!xt || !wt || !llvm::isa<FloatType>(xt.getElementType()))
+    return n.fail("expects floating-point X and W");
+  if (xt.getRank() != 4 && xt.getRank() != 3)
+    return n.fail("only 1-D and 2-D convolutions are supported (input rank " +
+                  std::to_string(xt.getRank()) + ")");
+  if (wt.getRank() != xt.getRank())
+    return n.fail("W rank differs from X rank");
+  OpBuilder &b = n.builder();
+  Location loc = n.loc;
+  Value x = n.input(0), w = n.input(1);
+  Type elt = xt.getElementType();
+  std::vector<int64_t> xs(xt.getShape()), ws(wt.getShape());
+  if (isConv1D(xt)) {
+    xs.insert(xs.begin() + 2, 1);
+    ws.insert(ws.begin() + 2, 1);
+    x = reshapeTo(b, loc, x, xs);
+    w = reshapeTo(b, loc, w, ws);
+  }
+  int64_t group = n.attrInt("group", 1);
+  int64_t c = xs[1], o = ws[0];
+  if (group <= 0 || c % group || o % group || ws[1] != c / group)
+    return n.fail("channels (" + std::to_string(c) + " in, " +
+                  std::to_string(o) + " out, W has " + std::to_string(ws[1]) +
+                  " per group) do not match group " + std::to_string(group));
+  std::vector<int64_t> kernel = n.attrInts("kernel_shape", {ws[2], ws[3]});
+  if (isConv1D(xt) && kernel.size() == 1)
+    kernel.insert(kernel.begin(), 1);
+  if (kernel.size() != 2 || kernel[0] != ws[2] || kernel[1] != ws[3])
+    return n.fail("kernel_shape does not match W");
+
+  // Attributes of a 1-D conv get the unit H dimension too.
+  Window2D win;
+  {
+    NodeContext *ctx = &n;
+    if (isConv1D(xt)) {
+      auto s = n.attrInts("strides", {1}), d = n.attrInts("dilations", {1});
+      auto p = n.attrInts("pads", {0, 0});
+      std::string ap = n.attrString("auto_pad", "NOTSET");
+      for (int i = 0; i < 2; ++i) {
+        win.kernel[i] = kernel[i];
+        win.stride[i] = i ? s[0] : 1;
+        win.dilation[i] = i ? d[0] : 1;
+        win.in[i] = xs[2 + i];
+      }
+      if (ap != "NOTSET" && ap != "VALID")
+        return n.fail("auto_pad " + ap + " on 1-D Conv is not supported");
+      if (s[0] <= 0 || d[0] <= 0 || p[0] < 0 || p[1] < 0)
+        return n.fail("strides/dilations must be positive, pads non-negative");
+      win.padBegin[0] = win.padEnd[0] = 0;
+      win.padBegin[1] = ap == "VALID" ? 0 : p[0];
+      win.padEnd[1] = ap == "VALID" ? 0 : p[1];
+      win.out[0] = 1;
+      int64_t span = (kernel[1] - 1) * d[0] + 1;
+      int64_t extent = xs[3] + win.padBegin[1] + win.padEnd[1] - span;
+      if (extent < 0)
+        return n.fail("the kernel is larger than the padded input");
+      win.out[1] = extent / s[0] + 1;
+    } else {
+      auto r = readWindow(*ctx, kernel, {xs[2], xs[3]}, /*ceilMode=*/false);
+      if (failed(r))
+        return failure();
+      win = *r;
+    }
+  }
+  int64_t crop[2];
+  fitPadsToTosa(win, crop);
+
+  Value bias = n.hasInput(2) ? n.input(2) : splatConstant(b, loc, elt, {o}, 0.0);
+  Value xh = cropNhwc(b, loc, nchwToNhwc(b, loc, x), crop);
+  auto pad = b.getDenseI64ArrayAttr(
+      {win.padBegin[0], win.padEnd[0], win.padBegin[1], win.padEnd[1]});
+  auto stride = b.getDenseI64ArrayAttr({win.stride[0], win.stride[1]});
+  auto dilation = b.getDenseI64ArrayAttr({win.dilation[0], win.dilation[1]});
+  auto acc = TypeAttr::get(elt.isF32() ? elt : b.getF32Type());
+  int64_t nb = xs[0];
+  auto outTy = tensorOf({nb, win.out[0], win.out[1], o}, elt);
+
+  Value y;
+  if (group == 1) {
+    Value wh = nchwToNhwc(b, loc, w); // OIHW -> OHWI
+    y = tosa::Conv2DOp::create(b, loc, outTy, xh, wh, bias, pad, stride,
+                               dilation, acc);
+  } else if (group == c) {
+    // Depthwise: W [C*M, 1, KH, KW] -> [KH, KW, C, M].
+    int64_t mult = o / c;
+    Value wr = reshapeTo(b, loc, w, {c, mult, ws[2], ws[3]});
+    Value wh = transposeBy(b, loc, wr, {2, 3, 0, 1});
+    y = tosa::DepthwiseConv2DOp::create(b, loc, outTy, xh, wh, bias, pad,
+                                        stride, dilation, acc);
+  } else {
+    // General groups: one conv per group on channel slices, concatenated.
+    int64_t cg = c / group, og = o / group;
+    auto xhTy = llvm::cast<RankedTensorType>(xh.getType());
+    Value wh = nchwToNhwc(b, loc, w);
+    auto whTy = llvm::cast<RankedTensorType>(wh.getType());
+    ImplicitLocOpBuilder ib(loc, b);
+    SmallVector<Value> parts;
+    for (int64_t g = 0; g < group; ++g) {
+      SmallVector<int64_t> xsz(xhTy.getShape());
+      xsz[3] = cg;
+      Value xg = tosa::SliceOp::create(
+          b, loc, xhTy.clone(xsz), xh, tosa::getTosaConstShape(ib, {0, 0, 0, g * cg}),
+          tosa::getTosaConstShape(ib, xsz));
+      SmallVector<int64_t> wsz(whTy.getShape());
+      wsz[0] = og;
+      Value wg = tosa::SliceOp::create(
+          b, loc, whTy.clone(wsz), wh, tosa::getTosaConstShape(ib, {g * og, 0, 0, 0}),
+          tosa::getTosaConstShape(ib, wsz));
+      auto biasTy = llvm::cast<RankedTensorType>(bias.getType());
+      Value bg = tosa::SliceOp::create(b, loc, biasTy.clone({og}), bias,
+                                       tosa::getTosaConstShape(ib, {g * og}),
+                                       tosa::getTosaConstShape(ib, {og}));
+      parts.push_back(tosa::Conv2DOp::create(
+          b, loc, tensorOf({nb, win.out[0], win.out[1], og}, elt), xg, wg, bg,
+          pad, stride, dilation, acc));
+    }
+    y = tosa::ConcatOp::create(b, loc, outTy, parts, b.getI32IntegerAttr(3));
+  }
+  y = nhwcToNchw(b, loc, y);
+  if (isConv1D(xt))
+    y = reshapeTo(b, loc, y, {nb, o, win.out[1]});
+  return n.setOutputs(y);
+}
+
+/// MaxPool and AveragePool over 2-D (or 1-D lifted to 2-D) inputs.
+static LogicalResult importPool(NodeContext &n, bool isMax) {
+  auto xt = n.inputType(0);
+  if (!xt || !llvm::isa<FloatType>(xt.getElementType()))
+    return n.fail("expects a floating-point input");
+  if (xt.getRank() != 4)
+    return n.fail("only 2-D pooling (rank-4 input) is supported");
+  if (isMax && n.node.output_size() > 1 && !n.node.output(1).empty())
+    return n.fail("the Indices output is not supported");
+  auto dil = n.attrInts("dilations", {1, 1});
+  if (llvm::any_of(dil, [](int64_t d) { return d != 1; }))
+    return n.fail("dilated pooling is not supported");
+  auto kernel = n.attrInts("kernel_shape");
+  if (kernel.size() != 2)
+    return n.fail("kernel_shape must have 2 entries");
+  OpBuilder &b = n.builder();
+  Location loc = n.loc;
+  auto win = readWindow(n, kernel, {xt.getDimSize(2), xt.getDimSize(3)},
+                        n.attrInt("ceil_mode", 0) != 0);
+  if (failed(win))
+    return failure();
+  Window2D w = *win;
+  Type elt = xt.getElementType();
+  Value xh = nchwToNhwc(b, loc, n.input(0));
+  bool includePad = !isMax && n.attrInt("count_include_pad", 0);
+  if (includePad && (w.padBegin[0] || w.padBegin[1] || w.padEnd[0] || w.padEnd[1])) {
+    // Padded zeros count in the average: pad explicitly, pool unpadded.
+    auto ty = llvm::cast<RankedTensorType>(xh.getType());
+    SmallVector<int64_t> shape(ty.getShape());
+    shape[1] += w.padBegin[0] + w.padEnd[0];
+    shape[2] += w.padBegin[1] + w.padEnd[1];
+    ImplicitLocOpBuilder ib(loc, b);
+    Value padding = tosa::getTosaConstShape(
+        ib, {0, 0, w.padBegin[0], w.padEnd[0], w.padBegin[1], w.padEnd[1], 0, 0});
+    Value padConst = splatConstant(b, loc, elt, {1}, 0.0);
+    xh = tosa::PadOp::create(b, loc, ty.clone(shape), xh, padding, padConst);
+    for (int i = 0; i < 2; ++i) {
+      w.in[i] += w.padBegin[i] + w.padEnd[i];
+      w.padBegin[i] = w.padEnd[i] = 0;
+    }
+  }
+  int64_t crop[2];
+  fitPadsToTosa(w, crop);
+  xh = cropNhwc(b, loc, xh, crop);
+  auto outTy = tensorOf({xt.getDimSize(0), w.out[0], w.out[1], xt.getDimSize(1)}, elt);
+  auto k = b.getDenseI64ArrayAttr({w.kernel[0], w.kernel[1]});
+  auto s = b.getDenseI64ArrayAttr({w.stride[0], w.stride[1]});
+  auto p = b.getDenseI64ArrayAttr({w.padBegin[0], w.padEnd[0], w.padBegin[1], w.padEnd[1]});
+  Value y;
+  if (isMax)
+    y = tosa::MaxPool2dOp::create(b, loc, outTy, xh, k, s, p);
+  else
+    y = tosa::AvgPool2dOp::create(b, loc, outTy, xh, k, s, p,
+                                  TypeAttr::get(b.getF32Type()));
+  return n.setOutputs(nhwcToNchw(b, loc, y));
+}
+
+static LogicalResult importGlobalAveragePool(NodeContext &n) {
+  auto xt = n.inputType(0);
+  if (!xt || !llvm::isa<FloatType>(xt.getElementType()) || xt.getRank() < 3)
+    return n.fail("expects a floating-point input of rank >= 3");
+  OpBuilder &b = n.builder();
+  Value v = n.input(0);
+  SmallVector<int64_t> shape(xt.getShape());
+  int64_t count = 1;
+  for (int64_t d = 2; d < xt.getRank(); ++d) {
+    count *= shape[d];
+    shape[d] = 1;
+    v = tosa::ReduceSumOp::create(b, n.loc, xt.clone(shape), v,
+                                  b.getI32IntegerAttr(d));
+  }
+  SmallVector<int64_t> ones(xt.getRank(), 1);
+  Value r = mulBroadcast(b, n.loc, v,
+                         splatConstant(b, n.loc, xt.getElementType(), ones,
+                                       1.0 / (double)count));
+  return n.setOutputs(r);
+}
+
+static LogicalResult importBatchNorm(NodeContext &n) {
+  auto xt = n.inputType(0);
+  if (!xt || !llvm::isa<FloatType>(xt.getElementType()) || xt.getRank() < 2)
+    return n.fail("expects a floating-point input of rank >= 2");
+  if (n.attrInt("training_mode", 0))
+    return n.fail("training_mode=1 is not supported (inference only)");
+  for (int i = 1; i < n.node.output_size(); ++i)
+    if (!n.node.output(i).empty())
+      return n.fail("running mean/variance outputs are training-only");
+  int64_t c = xt.getDimSize(1);
+  for (int i = 1; i <= 4; ++i)
+    if (!n.inputType(i) || n.inputType(i).getNumElements() != c)
+      return n.fail("scale, B, mean and var must each have C=" +
+                    std::to_string(c) + " elements");
+  double eps = n.attrFloat("epsilon", 1e-5f);
+  OpBuilder &b = n.builder();
+  Type elt = xt.getElementType();
+  SmallVector<int64_t> bshape(xt.getRank(), 1);
+  bshape[1] = c;
+  const HostTensor *scale = n.constantInput(1), *bias = n.constantInput(2),
+                   *mean = n.constantInput(3), *var = n.constantInput(4);
+  Value a, sh;
+  if (scale && bias && mean && var) {
+    // y = x * a + s with a = scale / sqrt(var + eps), s = B - mean * a,
+    // folded at compile time in double precision.
+    HostTensor ta, ts;
+    ta.onnxType = ts.onnxType = defaultOnnxType(elt);
+    ta.shape = ts.shape = std::vector<int64_t>(bshape.begin(), bshape.end());
+    for (int64_t k = 0; k < c; ++k) {
+      double av = scale->asDouble(k) / std::sqrt(var->asDouble(k) + eps);
+      ta.f.push_back(av);
+      ts.f.push_back(bias->asDouble(k) - mean->asDouble(k) * av);
+    }
+    a = n.g.materialize(ta);
+    sh = n.g.materialize(ts);
+  } else {
+    auto vec = [&](int i) { return reshapeTo(b, n.loc, n.input(i), bshape); };
+    auto vty = tensorOf(bshape, elt);
+    Value ve = addBroadcast(b, n.loc, vec(4), splatConstant(b, n.loc, elt, bshape, eps));
+    Value inv = tosa::RsqrtOp::create(b, n.loc, vty, ve);
+    a = mulBroadcast(b, n.loc, vec(1), inv);
+    sh = subBroadcast(b, n.loc, vec(2), mulBroadcast(b, n.loc, vec(3), a));
+  }
+  Value y = addBroadcast(b, n.loc, mulBroadcast(b, n.loc, n.input(0), a), sh);
+  return n.setOutputs(y);
+}
+
+void onnx_import::registerNNOps(OpRegistry &r) {
+  r.onOp("Conv", 1, importConv);
+  r.onOp("MaxPool", 1, [](NodeContext &n) { return importPool(n, true); });
+  r.onOp("AveragePool", 1, [](NodeContext &n) { return importPool(n, false); });
+  r.onOp("GlobalAveragePool", 1, importGlobalAveragePool);
+  r.onOp("BatchNormalization", 6, importBatchNorm);
+}

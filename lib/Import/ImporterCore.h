@@ -1,0 +1,228 @@
+//===- ImporterCore.h - Shared machinery of the ONNX importer ---*- C++ -*-===//
+//
+// The graph importer keeps the ONNX-name -> Value table and the host copies
+// of constant tensors; op importers are functions keyed by op name and the
+// opset version they apply from (as torch-mlir's `onOp("Add", 7, ...)`).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_IMPORT_IMPORTERCORE_H
+#define QOPT_LIB_IMPORT_IMPORTERCORE_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::qopt::onnx_import {
+
+/// A constant tensor known at import time, kept on the host as doubles
+/// (float types) or int64 (integer and bool types) for shape computations and
+/// compile-time folding, plus the proto it came from for raw bytes.
+struct HostTensor {
+  int32_t onnxType = 0;
+  std::vector<int64_t> shape;
+  std::vector<double> f;  // float element types
+  std::vector<int64_t> i; // integer and bool element types
+  bool isFloat() const;
+  int64_t numElements() const;
+  /// Element k as double / int64 whatever the storage.
+  double asDouble(int64_t k) const { return isFloat() ? f[k] : (double)i[k]; }
+  int64_t asInt(int64_t k) const { return isFloat() ? (int64_t)f[k] : i[k]; }
+};
+
+class GraphImporter;
+
+/// What an op importer sees of one node.
+class NodeContext {
+public:
+  NodeContext(GraphImporter &g, const onnx::NodeProto &node, int64_t opset,
+              Location loc)
+      : g(g), node(node), opset(opset), loc(loc) {}
+
+  GraphImporter &g;
+  const onnx::NodeProto &node;
+  int64_t opset;
+  Location loc;
+
+  OpBuilder &builder();
+  size_t numInputs() const { return node.input_size(); }
+  /// True when input `i` is present (ONNX marks omitted optionals by "").
+  bool hasInput(size_t i) const {
+    return (int)i < node.input_size() && !node.input(i).empty();
+  }
+  Value input(size_t i);
+  RankedTensorType inputType(size_t i);
+  /// Host value of input `i` when it is a compile-time constant.
+  const HostTensor *constantInput(size_t i);
+  /// ONNX element type of input `i` (TensorProto.DataType).
+  int32_t inputOnnxType(size_t i);
+
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  int64_t attrInt(llvm::StringRef name, int64_t dflt) const;
+  float attrFloat(llvm::StringRef name, float dflt) const;
+  std::string attrString(llvm::StringRef name, llvm::StringRef dflt) const;
+  std::vector<int64_t> attrInts(llvm::StringRef name,
+                                std::vector<int64_t> dflt = {}) const;
+
+  /// Binds the node's outputs in order. `onnxTypes` gives their ONNX element
+  /// types when they differ from what the MLIR type implies (unsigned ints).
+  LogicalResult setOutputs(ValueRange values,
+                           llvm::ArrayRef<int32_t> onnxTypes = {});
+  /// Binds output 0 to a host constant, materialised as an arith.constant.
+  LogicalResult setConstantOutput(size_t i, HostTensor t);
+
+  /// Reports an error at the node, prefixed with its op type and name.
+  InFlightDiagnostic emitError();
+  LogicalResult fail(const llvm::Twine &msg) { return emitError() << msg; }
+};
+
+using OpImportFn = std::function<LogicalResult(NodeContext &)>;
+
+/// Op importers by (domain, op type), each with the opset versions from
+/// which it applies; the newest version not above the model's opset wins.
+class OpRegistry {
+public:
+  void onOp(llvm::StringRef opType, int64_t sinceVersion, OpImportFn fn,
+            llvm::StringRef domain = "");
+  const OpImportFn *lookup(llvm::StringRef domain, llvm::StringRef opType,
+                           int64_t opset) const;
+  /// Every registered (domain, op type) with its lowest version.
+  std::vector<std::pair<std::string, int64_t>> listOps() const;
+
+private:
+  std::map<std::string, std::map<int64_t, OpImportFn>> table;
+};
+
+/// The registry with every op family registered.
+const OpRegistry &getOpRegistry();
+
+void registerElementwiseOps(OpRegistry &r);
+void registerMatMulOps(OpRegistry &r);
+void registerNNOps(OpRegistry &r);
+void registerShapeOps(OpRegistry &r);
+void registerQuantOps(OpRegistry &r);
+
+/// Imports one graph into `@main` of a module.
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext *ctx, const onnx::ModelProto &model,
+                std::string modelPath);
+
+  LogicalResult importGraph(ModuleOp module,
+                            const llvm::StringMap<std::vector<int64_t>> &shapes);
+
+  MLIRContext *ctx;
+  OpBuilder b;
+  const onnx::ModelProto &model;
+  std::string modelPath; // for locations and external data
+  std::string modelDir;
+
+  llvm::StringMap<Value> values;
+  llvm::StringMap<int32_t> onnxTypes;   // ONNX element type per value
+  /// Compile-time known values: host copies, decoded on demand for
+  /// initializers (weights are never decoded unless an op folds them).
+  llvm::StringMap<HostTensor> constants;
+  llvm::StringMap<const onnx::TensorProto *> initializers;
+  /// Host value of `name` when known at compile time, else null.
+  const HostTensor *getConstant(llvm::StringRef name);
+
+  int64_t opsetFor(llvm::StringRef domain) const;
+  Location fileLoc();
+  Location nodeLoc(const onnx::NodeProto &node);
+
+  /// Materialises a host tensor (an arith.constant; dense_resource when
+  /// large so that weights are not copied into attributes).
+  Value materialize(const HostTensor &t);
+  /// Materialises a tensor given as raw bytes of `onnxType`.
+  Value materializeBytes(int32_t onnxType, llvm::ArrayRef<int64_t> shape,
+                         llvm::ArrayRef<char> bytes);
+  /// Reports an error at the model file.
+  InFlightDiagnostic emitError() { return mlir::emitError(fileLoc()); }
+
+private:
+  LogicalResult checkSupported(const onnx::GraphProto &graph);
+  std::map<std::string, int64_t> opsets;
+  unsigned resourceCounter = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Types and tensor data (TensorData.cpp)
+//===----------------------------------------------------------------------===//
+
+/// MLIR element type of an ONNX element type (signless integers), or null.
+Type getElementType(MLIRContext *ctx, int32_t onnxType);
+/// Name of an ONNX element type, for messages.
+const char *onnxTypeName(int32_t onnxType);
+bool isUnsignedOnnxType(int32_t onnxType);
+/// The ONNX element type an MLIR type stands for by default.
+int32_t defaultOnnxType(Type elt);
+
+/// Bytes of one element of an ONNX element type (0 when unsupported).
+size_t onnxTypeSize(int32_t onnxType);
+
+/// Reads the data of a TensorProto as little-endian bytes in its element
+/// type's layout, from any storage form (raw_data, typed fields, external
+/// data confined to `modelDir`). On failure returns an error message.
+std::optional<std::string> readTensorBytes(const onnx::TensorProto &proto,
+                                           llvm::StringRef modelDir,
+                                           std::vector<char> &bytes);
+
+/// Decodes bytes in an ONNX element type's layout into a host tensor.
+HostTensor decodeHostTensor(int32_t onnxType, std::vector<int64_t> shape,
+                            llvm::ArrayRef<char> bytes);
+
+/// Little-endian bytes of `t` in its ONNX element type's layout.
+std::vector<char> hostTensorBytes(const HostTensor &t);
+
+//===----------------------------------------------------------------------===//
+// Builders shared by op importers (Builders.cpp)
+//===----------------------------------------------------------------------===//
+
+RankedTensorType tensorOf(llvm::ArrayRef<int64_t> shape, Type elt);
+Value reshapeTo(OpBuilder &b, Location loc, Value v,
+                llvm::ArrayRef<int64_t> shape);
+Value transposeBy(OpBuilder &b, Location loc, Value v,
+                  llvm::ArrayRef<int32_t> perm);
+/// A constant of `elt` with every element `value`, of shape `shape`.
+Value splatConstant(OpBuilder &b, Location loc, Type elt,
+                    llvm::ArrayRef<int64_t> shape, double value);
+/// numpy broadcast shape of two shapes, or nullopt when incompatible.
+std::optional<std::vector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+/// Reshapes the lower-rank value to the other's rank by leading 1s (TOSA's
+/// elementwise ops broadcast size-1 dims of equal-rank operands only).
+std::pair<Value, Value> equalizeRanks(OpBuilder &b, Location loc, Value x,
+                                      Value y);
+/// tosa.mul's shift operand (0), for floating-point multiplies.
+Value zeroShift(OpBuilder &b, Location loc);
+/// x * y with numpy broadcasting (tosa.mul).
+Value mulBroadcast(OpBuilder &b, Location loc, Value x, Value y);
+Value addBroadcast(OpBuilder &b, Location loc, Value x, Value y);
+Value subBroadcast(OpBuilder &b, Location loc, Value x, Value y);
+/// Normalises a possibly negative axis; nullopt when out of range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace mlir::qopt::onnx_import
+
+#endif // QOPT_LIB_IMPORT_IMPORTERCORE_H
+
+namespace mlir::qopt::onnx_import {
+/// A linalg.generic over the numpy broadcast of `inputs` whose body computes
+/// one element from the inputs' elements. Returns null when the shapes do
+/// not broadcast. For ops TOSA lacks or rounds differently (exact division).
+Value buildElementwise(
+    OpBuilder &b, Location loc, ValueRange inputs, Type resultElt,
+    llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+} // namespace mlir::qopt::onnx_import

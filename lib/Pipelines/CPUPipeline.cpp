@@ -1,0 +1,108 @@
+//===- CPUPipeline.cpp - From TOSA + qopt to the LLVM dialect -------------===//
+//
+// Upstream passes do the lowering; qopt adds only its own conversions.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Pipelines/Pipelines.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "qopt/Conversion/Passes.h"
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+
+qopt::CPUStages qopt::getCPUStages() {
+  CPUStages s;
+  s.lowerToLinalg = llvm::join(
+      llvm::ArrayRef<llvm::StringRef>{
+          "canonicalize",
+          "convert-qopt-to-linalg",
+          "func.func(tosa-optional-decompositions,tosa-to-linalg-named,"
+          "tosa-to-linalg,tosa-to-arith,tosa-to-tensor)",
+          "canonicalize",
+          "convert-elementwise-to-linalg",
+          "func.func(linalg-fuse-elementwise-ops)",
+          "canonicalize",
+          "cse"},
+      ",");
+  s.bufferize = llvm::join(
+      llvm::ArrayRef<llvm::StringRef>{
+          "one-shot-bufferize{bufferize-function-boundaries "
+          "function-boundary-type-conversion=identity-layout-map}",
+          "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
+          "buffer-deallocation-pipeline", "canonicalize"},
+      ",");
+  s.lowerToLLVM = llvm::join(
+      llvm::ArrayRef<llvm::StringRef>{
+          "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",
+          "expand-strided-metadata", "finalize-memref-to-llvm",
+          "convert-math-to-llvm", "convert-math-to-libm",
+          "convert-arith-to-llvm", "convert-cf-to-llvm",
+          "convert-func-to-llvm", "convert-index-to-llvm",
+          "reconcile-unrealized-casts"},
+      ",");
+  return s;
+}
+
+std::string qopt::getCPUPipelineText() {
+  CPUStages s = getCPUStages();
+  return "builtin.module(" + s.lowerToLinalg + "," + s.bufferize + "," +
+         s.lowerToLLVM + ")";
+}
+
+LogicalResult qopt::addPipelineText(OpPassManager &pm, llvm::StringRef text,
+                                    llvm::raw_ostream &errors) {
+  return parsePassPipeline(text, pm, errors);
+}
+
+void qopt::registerPipelineDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<QOptDialect>();
+}
+
+void qopt::registerPipelinePasses() {
+  static bool once = [] {
+    registerAllPasses();
+    registerQOptConversionPasses();
+    registerQOptTransformsPasses();
+    return true;
+  }();
+  (void)once;
+}
+
+/// Registers one stage under `name`.
+static void registerStage(llvm::StringRef name, llvm::StringRef summary,
+                          std::string (*getText)()) {
+  PassPipelineRegistration<>(
+      name, summary, [getText](OpPassManager &pm) {
+        if (failed(qopt::addPipelineText(pm, getText(), llvm::errs())))
+          llvm::report_fatal_error("invalid built-in qopt pipeline");
+      });
+}
+
+void qopt::registerQOptPipelines() {
+  registerStage("qopt-lower-to-linalg",
+                "Lower TOSA and qopt ops to linalg on tensors, fused",
+                [] { return getCPUStages().lowerToLinalg; });
+  registerStage("qopt-bufferize",
+                "Bufferize @main with caller-provided output buffers",
+                [] { return getCPUStages().bufferize; });
+  registerStage("qopt-lower-to-llvm",
+                "Lower bufferized linalg/memref code to the LLVM dialect",
+                [] { return getCPUStages().lowerToLLVM; });
+  registerStage("qopt-cpu-pipeline",
+                "The whole CPU lowering, from TOSA + qopt to the LLVM dialect",
+                [] {
+                  CPUStages s = getCPUStages();
+                  return s.lowerToLinalg + "," + s.bufferize + "," +
+                         s.lowerToLLVM;
+                });
+}

@@ -1,0 +1,110 @@
+//===- qopt-compile.cpp - ONNX model to a shared library ------------------===//
+#include "qopt/Compile/Compiler.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+static cl::OptionCategory category("qopt-compile options");
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("MODEL.onnx"),
+                                      cl::cat(category));
+static cl::opt<std::string> outputPath(
+    "o", cl::desc("Output library (model.so; the header is written beside it "
+                  "as model.h)"),
+    cl::value_desc("OUT.so"), cl::cat(category));
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Static shape of an input, NAME=D0xD1x... (repeatable); needed "
+             "for every symbolic dimension"),
+    cl::value_desc("NAME=DxD"), cl::cat(category));
+static cl::opt<std::string>
+    recipe("recipe", cl::desc("Memory-reduction recipe (available: fp32)"),
+           cl::init("fp32"), cl::cat(category));
+static cl::opt<std::string> emit(
+    "emit",
+    cl::desc("What to write: so (library + header), obj, mlir (LLVM dialect), "
+             "llvm (LLVM IR)"),
+    cl::init("so"), cl::cat(category));
+static cl::opt<std::string> reportPath(
+    "report", cl::desc("Write the compile report (JSON) to this file"),
+    cl::value_desc("FILE.json"), cl::cat(category));
+static cl::opt<std::string> dumpIR(
+    "dump-ir", cl::desc("Write the module after each stage to DIR/NN-stage.mlir"),
+    cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<bool> printPipeline(
+    "print-pipeline",
+    cl::desc("Print the pass pipeline (runnable by qopt-opt --pass-pipeline) "
+             "and exit"),
+    cl::cat(category));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qopt-compile: compile an ONNX model into a self-contained shared "
+      "library\n\n"
+      "  qopt-compile model.onnx -o model.so [--input-shape x=1x3x224x224]\n\n"
+      "The library exports the C API of qopt_runtime.h (written beside it as "
+      "model.h) and needs only libc and libm at run time.\n");
+
+  mlir::qopt::CompileOptions opts;
+  opts.inputPath = inputPath;
+  opts.outputPath = outputPath;
+  opts.recipe = recipe;
+  opts.emit = emit;
+  opts.reportPath = reportPath;
+  opts.dumpIRDir = dumpIR;
+  opts.printPipeline = printPipeline;
+  if (!printPipeline) {
+    if (inputPath.empty() || outputPath.empty()) {
+      errs() << "qopt-compile: error: expected MODEL.onnx and -o OUT.so (see "
+                "--help)\n";
+      return 2;
+    }
+  }
+  for (const auto &s : inputShapes) {
+    std::string err = mlir::qopt::parseInputShape(s, opts.import);
+    if (!err.empty()) {
+      errs() << "qopt-compile: error: " << err << "\n";
+      return 2;
+    }
+  }
+
+  mlir::MLIRContext context;
+  // Diagnostics print as "file: error: message", one per line.
+  mlir::ScopedDiagnosticHandler handler(&context, [](mlir::Diagnostic &d) {
+    std::string loc;
+    llvm::raw_string_ostream ls(loc);
+    mlir::Location l = d.getLocation();
+    if (auto n = llvm::dyn_cast<mlir::NameLoc>(l))
+      l = n.getChildLoc();
+    if (auto f = llvm::dyn_cast<mlir::FileLineColLoc>(l))
+      ls << f.getFilename().getValue() << ": ";
+    const char *sev = d.getSeverity() == mlir::DiagnosticSeverity::Error
+                          ? "error"
+                          : d.getSeverity() == mlir::DiagnosticSeverity::Warning
+                                ? "warning"
+                                : "note";
+    errs() << "qopt-compile: " << loc << sev << ": " << d.str() << "\n";
+    for (auto &n : d.getNotes())
+      errs() << "qopt-compile: note: " << n.str() << "\n";
+    return mlir::success();
+  });
+
+  mlir::qopt::CompileReport report;
+  if (mlir::failed(mlir::qopt::compileModel(context, opts, report)))
+    return 1;
+  if (!reportPath.empty() &&
+      mlir::failed(mlir::qopt::writeReport(report, reportPath))) {
+    errs() << "qopt-compile: error: cannot write " << reportPath << "\n";
+    return 1;
+  }
+  return 0;
+}

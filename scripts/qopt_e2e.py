@@ -1,0 +1,97 @@
+"""Shared helpers of the end-to-end checks: compile an ONNX model with
+qopt-compile, run it with qopt-run, and compare with onnxruntime.
+
+Inputs are seeded random tensors; tensors travel as ONNX TensorProto files in
+the backend-test layout (input_K.pb, output_K.pb) that qopt-run reads.
+"""
+import os
+import subprocess
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("QOPT_BIN", os.path.join(ROOT, "build", "bin"))
+
+_ORT_TO_NP = {
+    "tensor(float)": np.float32, "tensor(double)": np.float64,
+    "tensor(float16)": np.float16, "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8, "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64, "tensor(bool)": np.bool_,
+}
+
+
+def tool(name):
+    return os.path.join(BIN, name)
+
+
+def random_inputs(model_path, seed=0, shapes=None):
+    """Seeded inputs for every model input (standard normal for floats)."""
+    sess = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for inp in sess.get_inputs():
+        shape = (shapes or {}).get(inp.name, inp.shape)
+        dtype = _ORT_TO_NP[inp.type]
+        if np.issubdtype(dtype, np.floating):
+            feeds[inp.name] = rng.standard_normal(shape).astype(dtype)
+        elif dtype == np.bool_:
+            feeds[inp.name] = rng.random(shape) < 0.5
+        else:
+            feeds[inp.name] = rng.integers(0, 100, shape).astype(dtype)
+    return feeds
+
+
+def run_onnxruntime(model_path, feeds):
+    sess = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(None, feeds)))
+
+
+def write_tensors(directory, prefix, named_arrays):
+    os.makedirs(directory, exist_ok=True)
+    for k, (name, value) in enumerate(named_arrays.items()):
+        onnx.save_tensor(numpy_helper.from_array(np.asarray(value), name),
+                         os.path.join(directory, f"{prefix}_{k}.pb"))
+
+
+def read_outputs(directory):
+    outs = []
+    k = 0
+    while os.path.exists(os.path.join(directory, f"output_{k}.pb")):
+        outs.append(numpy_helper.to_array(
+            onnx.load_tensor(os.path.join(directory, f"output_{k}.pb"))))
+        k += 1
+    return outs
+
+
+def compile_model(model_path, out_so, extra_args=()):
+    cmd = [tool("qopt-compile"), model_path, "-o", out_so, *extra_args]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def run_model(so_path, data_dir, expected_dir=None, save_dir=None, extra=()):
+    cmd = [tool("qopt-run"), so_path, "--inputs", data_dir, *extra]
+    if expected_dir:
+        cmd += ["--expected", expected_dir]
+    if save_dir:
+        cmd += ["--save-outputs", save_dir]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def check_against_onnxruntime(model_path, work_dir, seed=0, compile_args=()):
+    """Compiles, runs and compares; returns (ok, log text)."""
+    os.makedirs(work_dir, exist_ok=True)
+    feeds = random_inputs(model_path, seed)
+    expected = run_onnxruntime(model_path, feeds)
+    data = os.path.join(work_dir, "data")
+    write_tensors(data, "input", feeds)
+    write_tensors(data, "output", expected)
+    so = os.path.join(work_dir, os.path.splitext(os.path.basename(model_path))[0] + ".so")
+    c = compile_model(model_path, so, compile_args)
+    if c.returncode != 0:
+        return False, "qopt-compile failed:\n" + c.stderr
+    r = run_model(so, data, expected_dir=data, save_dir=os.path.join(work_dir, "qopt"))
+    return r.returncode == 0, r.stdout + r.stderr

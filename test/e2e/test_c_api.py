@@ -1,0 +1,23 @@
+"""The compiled library's C API, driven from C: every argument is checked
+before memory is touched, and errors carry a message."""
+import os
+import subprocess
+
+import qopt_e2e
+
+C_TEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c_api_check.c")
+MLP = os.path.join(qopt_e2e.ROOT, "models", "mlp.onnx")
+
+
+def test_c_api_rejects_bad_arguments(tmp_path):
+    so = tmp_path / "mlp.so"
+    c = qopt_e2e.compile_model(MLP, str(so))
+    assert c.returncode == 0, c.stderr
+    exe = tmp_path / "c_api_check"
+    cc = subprocess.run(["cc", "-O1", "-Wall", "-Werror", "-I", str(tmp_path), "-include",
+                         str(tmp_path / "mlp.h"), C_TEST, str(so), "-o", str(exe),
+                         f"-Wl,-rpath,{tmp_path}"], capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+    r = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "all C API checks passed" in r.stdout

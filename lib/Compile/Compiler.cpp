@@ -70,8 +70,10 @@ static void dumpStage(const CompileOptions &opts, ModuleOp module, int index,
     module.print(os);
 }
 
-static LogicalResult runStages(MLIRContext &ctx, ModuleOp module,
-                               const CompileOptions &opts) {
+/// Runs the CPU stages in order; `afterStage` sees the module after each.
+static LogicalResult
+runStages(MLIRContext &ctx, ModuleOp module, const CompileOptions &opts,
+          llvm::function_ref<void(llvm::StringRef)> afterStage) {
   registerPipelinePasses();
   CPUStages stages = getCPUStages();
   std::pair<const char *, std::string> list[] = {
@@ -88,6 +90,7 @@ static LogicalResult runStages(MLIRContext &ctx, ModuleOp module,
     if (failed(pm.run(module)))
       return emitError(module.getLoc()) << "compilation failed in stage '" << name << "'";
     dumpStage(opts, module, ++index, name);
+    afterStage(name);
   }
   return success();
 }
@@ -176,8 +179,22 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
   SymbolTable::setSymbolName(graph, kGraphSymbol);
   graph->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
 
-  if (failed(runStages(ctx, *module, opts)))
+  if (failed(runStages(ctx, *module, opts, [&](llvm::StringRef stage) {
+        if (stage != "bufferize")
+          return;
+        std::vector<PlotBuffer> plot;
+        readArenaPlan(module->lookupSymbol<func::FuncOp>(kGraphSymbol), signature,
+                      opts.memoryPlotPath.empty() ? nullptr : &plot);
+        if (!opts.memoryPlotPath.empty() &&
+            failed(writeMemoryPlot(plot, signature.arenaBytes,
+                                   signature.arenaLowerBoundBytes,
+                                   llvm::sys::path::filename(opts.inputPath),
+                                   opts.memoryPlotPath)))
+          emitWarning(loc) << "cannot write " << opts.memoryPlotPath;
+      })))
     return failure();
+  report.arenaBytes = signature.arenaBytes;
+  report.arenaLowerBoundBytes = signature.arenaLowerBoundBytes;
 
   if (opts.emit == "mlir") {
     std::error_code ec;
@@ -195,6 +212,12 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
   if (failed(externalizeWeights(*module, dir.path("weights.bin"), weights)))
     return failure();
   report.weightBytes = weights.totalBytes;
+
+  // qopt's and ONNX's argument attributes mean nothing to LLVM IR.
+  module->walk([](LLVM::LLVMFuncOp f) {
+    for (unsigned i = 0; i < f.getNumArguments(); ++i)
+      f.setArgAttrs(i, ArrayRef<NamedAttribute>{});
+  });
 
   if (opts.emit == "llvm")
     return emitObject(*module, opts.outputPath, /*textualIR=*/true);

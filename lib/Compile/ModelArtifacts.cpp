@@ -194,18 +194,20 @@ static LogicalResult writeDescription(const ModelSignature &sig,
   writeInfos(os, "input", sig.inputs);
   writeInfos(os, "output", sig.outputs);
   size_t n = sig.inputs.size() + sig.outputs.size();
+  // The graph takes inputs, outputs, then the arena as memref<Nxi8>.
   os << "\nextern void _mlir_ciface_" << graphSymbol << "(";
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i <= n; ++i)
     os << (i ? ", " : "") << "void *";
-  if (!n)
-    os << "void";
-  os << ");\n\nstatic void invoke(void *arena, void **d) {\n  (void)arena;\n"
+  os << ");\n\nstatic void invoke(void *arena, void **d) {\n"
+     << "  struct { void *allocated, *aligned; int64_t offset, size, stride; }"
+     << " a = {arena, arena, 0, " << sig.arenaBytes << ", 1};\n"
      << "  (void)d;\n  _mlir_ciface_" << graphSymbol << "(";
   for (size_t i = 0; i < n; ++i)
-    os << (i ? ", " : "") << "d[" << i << "]";
-  os << ");\n}\n\nconst qopt_model_desc qopt_generated_model = {\n"
+    os << "d[" << i << "], ";
+  os << "&a);\n}\n\nconst qopt_model_desc qopt_generated_model = {\n"
      << "  QOPT_ABI_VERSION, " << sig.inputs.size() << ", " << sig.outputs.size()
-     << ", inputs, outputs, invoke, 0, 0, 64};\n";
+     << ", inputs, outputs, invoke, " << sig.arenaBytes << "u, "
+     << sig.arenaLowerBoundBytes << "u, 64};\n";
   return success();
 }
 
@@ -318,5 +320,103 @@ LogicalResult mlir::qopt::linkModelLibrary(
   llvm::sys::path::replace_extension(header, "h");
   if (failed(writeHeader(sig, runtimeHeader, header)))
     return emitError(loc) << "cannot write the header " << header;
+  return success();
+}
+
+void mlir::qopt::readArenaPlan(func::FuncOp graph, ModelSignature &sig,
+                               std::vector<PlotBuffer> *plot) {
+  if (auto a = graph->getAttrOfType<IntegerAttr>("qopt.arena_bytes"))
+    sig.arenaBytes = a.getInt();
+  if (auto a = graph->getAttrOfType<IntegerAttr>("qopt.arena_lower_bound_bytes"))
+    sig.arenaLowerBoundBytes = a.getInt();
+  if (!plot)
+    return;
+  auto table = graph->getAttrOfType<DenseI64ArrayAttr>("qopt.buffer_plan");
+  auto labels = graph->getAttrOfType<ArrayAttr>("qopt.buffer_labels");
+  if (!table || !labels)
+    return;
+  ArrayRef<int64_t> t = table.asArrayRef();
+  for (size_t i = 0; i + 3 < t.size() && i / 4 < labels.size(); i += 4)
+    plot->push_back({t[i], t[i + 1], (uint64_t)t[i + 2], (uint64_t)t[i + 3],
+                     llvm::cast<StringAttr>(labels[i / 4]).str()});
+}
+
+static std::string xmlEscape(llvm::StringRef s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '&': out += "&amp;"; break;
+    case '"': out += "&quot;"; break;
+    default: out += c;
+    }
+  }
+  return out;
+}
+
+static std::string humanBytes(uint64_t b) {
+  if (b >= (1u << 20))
+    return llvm::formatv("{0:f2} MiB", b / 1048576.0).str();
+  if (b >= 1024)
+    return llvm::formatv("{0:f1} KiB", b / 1024.0).str();
+  return std::to_string(b) + " B";
+}
+
+LogicalResult mlir::qopt::writeMemoryPlot(const std::vector<PlotBuffer> &buffers,
+                                          uint64_t arenaBytes,
+                                          uint64_t lowerBound,
+                                          llvm::StringRef title,
+                                          llvm::StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return failure();
+  int64_t points = 1;
+  for (const PlotBuffer &b : buffers)
+    points = std::max(points, b.end + 1);
+  const double left = 90, top = 60, width = 900, height = 500;
+  double arena = std::max<double>(arenaBytes, 1);
+  double xs = width / points, ys = height / arena;
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + width + 40
+     << "\" height=\"" << top + height + 70 << "\" font-family=\"sans-serif\" "
+     << "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+     << "<text x=\"" << left << "\" y=\"22\" font-size=\"15\">" << xmlEscape(title)
+     << ": arena " << humanBytes(arenaBytes) << ", lower bound "
+     << humanBytes(lowerBound) << llvm::formatv(" (ratio {0:f3})",
+                                                 lowerBound ? (double)arenaBytes / lowerBound : 1.0)
+     << ", " << buffers.size() << " buffers</text>\n"
+     << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << width
+     << "\" height=\"" << height << "\" fill=\"none\" stroke=\"#444\"/>\n";
+  static const char *palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2",
+                                  "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                                  "#9c755f", "#bab0ac"};
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const PlotBuffer &b = buffers[i];
+    double x = left + b.start * xs, w = std::max(1.0, (b.end - b.start + 1) * xs);
+    double y = top + height - (b.offset + b.size) * ys, h = std::max(1.0, b.size * ys);
+    os << "<g><title>" << xmlEscape(b.label) << ": " << humanBytes(b.size)
+       << " at offset " << b.offset << ", live " << b.start << ".." << b.end
+       << "</title><rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << w
+       << "\" height=\"" << h << "\" fill=\"" << palette[i % 10]
+       << "\" fill-opacity=\"0.75\" stroke=\"#222\" stroke-width=\"0.5\"/>";
+    if (h > 12 && w > 40)
+      os << "<text x=\"" << x + 3 << "\" y=\"" << y + 11 << "\">"
+         << xmlEscape(llvm::StringRef(b.label).take_front(std::max<size_t>(3, w / 6.5)))
+         << "</text>";
+    os << "</g>\n";
+  }
+  double lb = top + height - lowerBound * ys;
+  os << "<line x1=\"" << left << "\" x2=\"" << left + width << "\" y1=\"" << lb
+     << "\" y2=\"" << lb << "\" stroke=\"#d00\" stroke-dasharray=\"6,4\"/>\n"
+     << "<text x=\"" << left + width - 150 << "\" y=\"" << lb - 4
+     << "\" fill=\"#d00\">lower bound " << humanBytes(lowerBound) << "</text>\n"
+     << "<text x=\"" << left + width / 2 - 60 << "\" y=\"" << top + height + 35
+     << "\">program point (0.." << points - 1 << ")</text>\n"
+     << "<text x=\"10\" y=\"" << top + height / 2 << "\">offset</text>\n"
+     << "<text x=\"" << left - 5 << "\" y=\"" << top + height
+     << "\" text-anchor=\"end\">0</text>\n<text x=\"" << left - 5 << "\" y=\""
+     << top + 10 << "\" text-anchor=\"end\">" << humanBytes(arenaBytes)
+     << "</text>\n</svg>\n";
   return success();
 }

@@ -24,7 +24,27 @@ struct TensorSignature {
 
 struct ModelSignature {
   std::vector<TensorSignature> inputs, outputs;
+  /// Bytes of the planned arena (the graph's trailing argument) and the
+  /// lower bound of any plan, from qopt-plan-buffers.
+  uint64_t arenaBytes = 0, arenaLowerBoundBytes = 0;
 };
+
+/// A buffer of the plan, for the memory plot.
+struct PlotBuffer {
+  int64_t start, end;
+  uint64_t offset, size;
+  std::string label;
+};
+
+/// Reads qopt-plan-buffers' attributes from the planned graph function.
+void readArenaPlan(func::FuncOp graph, ModelSignature &sig,
+                   std::vector<PlotBuffer> *plot);
+
+/// Writes the plan as an SVG picture: buffers as labelled rectangles over
+/// program points (x) and arena offsets (y), with the lower bound drawn.
+LogicalResult writeMemoryPlot(const std::vector<PlotBuffer> &buffers,
+                              uint64_t arenaBytes, uint64_t lowerBound,
+                              llvm::StringRef title, llvm::StringRef path);
 
 /// Reads names, ONNX element types and shapes of @main's arguments/results.
 ModelSignature collectSignature(func::FuncOp graph);

@@ -35,8 +35,12 @@ qopt::CPUStages qopt::getCPUStages() {
       llvm::ArrayRef<llvm::StringRef>{
           "one-shot-bufferize{bufferize-function-boundaries "
           "function-boundary-type-conversion=identity-layout-map}",
-          "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
-          "buffer-deallocation-pipeline", "canonicalize"},
+          "buffer-results-to-out-params{hoist-static-allocs "
+          "modify-public-functions}",
+          "canonicalize",
+          // Planned buffers become views of the arena; whatever could not
+          // be planned (dynamic shapes) is freed by upstream deallocation.
+          "qopt-plan-buffers", "buffer-deallocation-pipeline", "canonicalize"},
       ",");
   s.lowerToLLVM = llvm::join(
       llvm::ArrayRef<llvm::StringRef>{

@@ -16,9 +16,21 @@
 #define QOPT_MAX_RANK 16
 #define QOPT_ERROR_CAP 512
 
+/* An MLIR ranked memref descriptor, laid out as the LLVM lowering expects:
+ * {allocated, aligned, offset, sizes[rank], strides[rank]}. */
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes_and_strides[2 * QOPT_MAX_RANK];
+} memref_desc;
+
+/* Everything a run needs is allocated by create: run never allocates. */
 struct qopt_model {
   const qopt_model_desc *desc;
   void *arena;
+  memref_desc *descs; /* one per input and output */
+  void **desc_ptrs;
   char error[QOPT_ERROR_CAP];
 };
 
@@ -63,12 +75,19 @@ QOPT_EXPORT qopt_status qopt_model_create(qopt_model **out) {
     return fail(NULL, QOPT_ERROR_OUT_OF_MEMORY,
                 "qopt_model_create: out of memory");
   m->desc = d;
+  size_t n = d->num_inputs + d->num_outputs;
+  m->descs = calloc(n ? n : 1, sizeof(memref_desc));
+  m->desc_ptrs = calloc(n ? n : 1, sizeof(void *));
+  if (!m->descs || !m->desc_ptrs) {
+    qopt_model_destroy(m);
+    return fail(NULL, QOPT_ERROR_OUT_OF_MEMORY, "qopt_model_create: out of memory");
+  }
   if (d->arena_bytes) {
     size_t align = d->arena_alignment ? d->arena_alignment : 64;
     size_t bytes = (d->arena_bytes + align - 1) / align * align;
     m->arena = aligned_alloc(align, bytes);
     if (!m->arena) {
-      free(m);
+      qopt_model_destroy(m);
       return fail(NULL, QOPT_ERROR_OUT_OF_MEMORY,
                   "qopt_model_create: cannot allocate the %zu-byte arena",
                   d->arena_bytes);
@@ -82,6 +101,8 @@ QOPT_EXPORT void qopt_model_destroy(qopt_model *m) {
   if (!m)
     return;
   free(m->arena);
+  free(m->descs);
+  free(m->desc_ptrs);
   free(m);
 }
 
@@ -145,15 +166,6 @@ static qopt_status check_tensor(qopt_model *m, const char *role, size_t index,
   return QOPT_OK;
 }
 
-/* An MLIR ranked memref descriptor, laid out as the LLVM lowering expects:
- * {allocated, aligned, offset, sizes[rank], strides[rank]}. */
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes_and_strides[2 * QOPT_MAX_RANK];
-} memref_desc;
-
 static void fill_desc(memref_desc *d, const qopt_tensor_info *info,
                       void *data) {
   d->allocated = data;
@@ -186,7 +198,6 @@ QOPT_EXPORT qopt_status qopt_model_run(qopt_model *m,
                 "qopt_model_run: expected %zu outputs, got %zu%s",
                 d->num_outputs, num_outputs,
                 num_outputs && !outputs ? " (NULL array)" : "");
-  size_t n = num_inputs + num_outputs;
   for (size_t i = 0; i < num_inputs; ++i) {
     qopt_status s = check_tensor(m, "input", i, &d->inputs[i], &inputs[i]);
     if (s != QOPT_OK)
@@ -197,15 +208,8 @@ QOPT_EXPORT qopt_status qopt_model_run(qopt_model *m,
     if (s != QOPT_OK)
       return s;
   }
-  memref_desc stack_descs[8];
-  void *stack_ptrs[8];
-  memref_desc *descs = n <= 8 ? stack_descs : malloc(n * sizeof(memref_desc));
-  void **ptrs = n <= 8 ? stack_ptrs : malloc(n * sizeof(void *));
-  if (!descs || !ptrs) {
-    if (descs != stack_descs) free(descs);
-    if (ptrs != stack_ptrs) free(ptrs);
-    return fail(m, QOPT_ERROR_OUT_OF_MEMORY, "qopt_model_run: out of memory");
-  }
+  memref_desc *descs = m->descs;
+  void **ptrs = m->desc_ptrs;
   for (size_t i = 0; i < num_inputs; ++i) {
     fill_desc(&descs[i], &d->inputs[i], inputs[i].data);
     ptrs[i] = &descs[i];
@@ -215,8 +219,6 @@ QOPT_EXPORT qopt_status qopt_model_run(qopt_model *m,
     ptrs[num_inputs + i] = &descs[num_inputs + i];
   }
   d->invoke(m->arena, ptrs);
-  if (descs != stack_descs) free(descs);
-  if (ptrs != stack_ptrs) free(ptrs);
   return QOPT_OK;
 }
 

@@ -37,6 +37,11 @@ static cl::opt<std::string> reportPath(
 static cl::opt<std::string> dumpIR(
     "dump-ir", cl::desc("Write the module after each stage to DIR/NN-stage.mlir"),
     cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<std::string> memoryPlot(
+    "memory-plot",
+    cl::desc("Draw the buffer plan as SVG: buffers over program points and "
+             "arena offsets, with the lower bound"),
+    cl::value_desc("FILE.svg"), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",
     cl::desc("Print the pass pipeline (runnable by qopt-opt --pass-pipeline) "
@@ -62,6 +67,7 @@ int main(int argc, char **argv) {
   opts.reportPath = reportPath;
   opts.dumpIRDir = dumpIR;
   opts.printPipeline = printPipeline;
+  opts.memoryPlotPath = memoryPlot;
   if (!printPipeline) {
     if (inputPath.empty() || outputPath.empty()) {
       errs() << "qopt-compile: error: expected MODEL.onnx and -o OUT.so (see "

@@ -19,6 +19,7 @@ struct CompileOptions {
   std::string emit = "so"; // so | obj | mlir | llvm
   std::string reportPath;  // JSON report, empty for none
   std::string dumpIRDir;   // the module after each stage, empty for none
+  std::string memoryPlotPath; // SVG picture of the buffer plan
   bool printPipeline = false;
 };
 

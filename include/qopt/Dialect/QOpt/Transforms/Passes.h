@@ -2,7 +2,9 @@
 #ifndef QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 #define QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Pass/Pass.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 

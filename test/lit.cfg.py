@@ -7,7 +7,8 @@ from lit.llvm import llvm_config
 from lit.llvm.subst import ToolSubst
 
 config.name = "qopt"
-config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+# lit 23 runs RUN lines in its internal shell only.
+config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qopt_obj_root, "test")

@@ -24,6 +24,18 @@ struct Window2D {
 };
 } // namespace
 
+/// Splits the padding of auto_pad SAME_UPPER / SAME_LOWER (output size
+/// ceil(in / stride)) over one spatial dim; the odd unit goes at the end
+/// for SAME_UPPER and at the beginning for SAME_LOWER.
+static void samePads(llvm::StringRef autoPad, int64_t in, int64_t stride,
+                     int64_t span, int64_t &begin, int64_t &end) {
+  int64_t out = (in + stride - 1) / stride;
+  int64_t total = std::max<int64_t>((out - 1) * stride + span - in, 0);
+  int64_t small = total / 2;
+  begin = autoPad == "SAME_UPPER" ? small : total - small;
+  end = total - begin;
+}
+
 /// Reads kernel/stride/dilation/pads/auto_pad for a 2-D window over input
 /// spatial dims `in`. `ceilMode` rounds the output size up (pooling).
 static FailureOr<Window2D> readWindow(NodeContext &n,
@@ -48,11 +60,7 @@ static FailureOr<Window2D> readWindow(NodeContext &n,
       return n.fail("pads must be non-negative");
     int64_t span = (kernel[i] - 1) * dil[i] + 1;
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      int64_t out = (in[i] + strides[i] - 1) / strides[i];
-      int64_t total = std::max<int64_t>((out - 1) * strides[i] + span - in[i], 0);
-      int64_t small = total / 2;
-      w.padBegin[i] = autoPad == "SAME_UPPER" ? small : total - small;
-      w.padEnd[i] = total - w.padBegin[i];
+      samePads(autoPad, in[i], strides[i], span, w.padBegin[i], w.padEnd[i]);
     } else if (autoPad == "VALID") {
       w.padBegin[i] = w.padEnd[i] = 0;
     } else if (autoPad == "NOTSET") {
@@ -154,21 +162,29 @@ static LogicalResult importConv(NodeContext &n) {
       auto s = n.attrInts("strides", {1}), d = n.attrInts("dilations", {1});
       auto p = n.attrInts("pads", {0, 0});
       std::string ap = n.attrString("auto_pad", "NOTSET");
+      if (s.size() != 1 || d.size() != 1 || p.size() != 2)
+        return n.fail("strides/dilations/pads do not match a 1-D window");
       for (int i = 0; i < 2; ++i) {
         win.kernel[i] = kernel[i];
         win.stride[i] = i ? s[0] : 1;
         win.dilation[i] = i ? d[0] : 1;
         win.in[i] = xs[2 + i];
       }
-      if (ap != "NOTSET" && ap != "VALID")
-        return n.fail("auto_pad " + ap + " on 1-D Conv is not supported");
       if (s[0] <= 0 || d[0] <= 0 || p[0] < 0 || p[1] < 0)
         return n.fail("strides/dilations must be positive, pads non-negative");
-      win.padBegin[0] = win.padEnd[0] = 0;
-      win.padBegin[1] = ap == "VALID" ? 0 : p[0];
-      win.padEnd[1] = ap == "VALID" ? 0 : p[1];
-      win.out[0] = 1;
       int64_t span = (kernel[1] - 1) * d[0] + 1;
+      win.padBegin[0] = win.padEnd[0] = 0;
+      if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+        samePads(ap, xs[3], s[0], span, win.padBegin[1], win.padEnd[1]);
+      } else if (ap == "VALID") {
+        win.padBegin[1] = win.padEnd[1] = 0;
+      } else if (ap == "NOTSET") {
+        win.padBegin[1] = p[0];
+        win.padEnd[1] = p[1];
+      } else {
+        return n.fail("unknown auto_pad '" + ap + "'");
+      }
+      win.out[0] = 1;
       int64_t extent = xs[3] + win.padBegin[1] + win.padEnd[1] - span;
       if (extent < 0)
         return n.fail("the kernel is larger than the padded input");

@@ -49,8 +49,10 @@ quantTypeOf(NodeContext &n, llvm::ArrayRef<int64_t> shape, Type expressed,
       return n.fail("scale " + std::to_string(scale->asDouble(k)) +
                     " is not positive");
   auto zpAt = [&](int64_t k) { return zp ? zp->asInt(k) : int64_t(0); };
-  // Per tensor: a scalar or one-element scale.
-  if (scale->shape.empty() || (count == 1 && n.opset < 13))
+  // Per tensor: a scalar or a one-element scale (1-D from opset 13, as
+  // onnxruntime reads it; per axis over a dim of size 1 is the same thing).
+  if (scale->shape.empty() ||
+      (count == 1 && (n.opset < 13 || scale->shape.size() == 1)))
     return llvm::cast<quant::QuantizedType>(quant::UniformQuantizedType::get(
         flags, storage, expressed, scale->asDouble(0), zpAt(0), qmin, qmax));
   if (scale->shape.size() != 1)

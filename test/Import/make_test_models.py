@@ -94,6 +94,14 @@ def matmul_broadcast_batch():
 
 
 @model
+def matmul_broadcast_lhs():
+    # A 2-D A against a batched B: A is tiled over B's batch.
+    return _model("matmul_broadcast_lhs",
+                  [helper.make_node("MatMul", ["a", "b"], ["y"], name="mm")],
+                  [_vi("a", [3, 4]), _vi("b", [2, 4, 5])], [_vi("y", [2, 3, 5])])
+
+
+@model
 def matmul_vec_left():
     return _model("matmul_vec_left",
                   [helper.make_node("MatMul", ["v", "b"], ["y"], name="mm")],
@@ -363,10 +371,25 @@ def conv_1d_dilation():
 
 
 @model
+def conv_1d_same_upper():
+    # Length 8, kernel 3, stride 2: output 4, total pad 1, at the end.
+    return _conv("conv_1d_same_upper", [1, 2, 8], [3, 2, 3], auto_pad="SAME_UPPER",
+                 strides=[2])
+
+
+@model
+def conv_dynamic_weight():
+    # W is a graph input, not an initializer.
+    return _model("conv_dynamic_weight",
+                  [helper.make_node("Conv", ["x", "w"], ["y"], name="conv", pads=[1, 1, 1, 1])],
+                  [_vi("x", [1, 2, 4, 4]), _vi("w", [3, 2, 3, 3])], [_vi("y", [1, 3, 4, 4])])
+
+
+@model
 def conv_stride_crop():
-    # Stride 3 over 8 with kernel 2: the last input row is never read, so
-    # TOSA's exact-stride rule needs a crop.
-    return _conv("conv_stride_crop", [1, 1, 8, 8], [2, 1, 2, 2], strides=[3, 3])
+    # Stride 3 over 9 with kernel 2: the last input row and column are never
+    # read, and TOSA's exact-stride rule needs them sliced off.
+    return _conv("conv_stride_crop", [1, 1, 9, 9], [2, 1, 2, 2], strides=[3, 3])
 
 
 # ------------------------------------------------------------------ Pool ---
@@ -381,6 +404,19 @@ def maxpool_ceil():
 def maxpool_pads():
     return _unary("maxpool_pads", "MaxPool", [1, 2, 5, 5], kernel_shape=[3, 3],
                   strides=[2, 2], pads=[1, 1, 1, 1])
+
+
+@model
+def maxpool_ceil_last_window():
+    # 5 + 2 pads, kernel 2, stride 2 with ceil_mode: the 4th window would
+    # start in the end padding and is dropped (as in onnxruntime and the ONNX
+    # test maxpool_2d_ceil_output_size_reduce_by_one), giving 3, not 4.
+    # onnx's shape inference still says 4, so the model is not checked.
+    return _model("maxpool_ceil_last_window",
+                  [helper.make_node("MaxPool", ["x"], ["y"], name="maxpool",
+                                    kernel_shape=[2, 2], strides=[2, 2],
+                                    pads=[1, 1, 1, 1], ceil_mode=1)],
+                  [_vi("x", [1, 1, 5, 5])], [_vi("y", [1, 1, 3, 3])], check=False)
 
 
 @model
@@ -400,6 +436,14 @@ def avgpool_ceil():
     # The last window in each dim hangs over the input's end.
     return _unary("avgpool_ceil", "AveragePool", [1, 1, 6, 6], kernel_shape=[3, 3],
                   strides=[2, 2], ceil_mode=1)
+
+
+@model
+def avgpool_ceil_include_pad():
+    # Padded zeros count, the part of the last window past the pads does not.
+    return _unary("avgpool_ceil_include_pad", "AveragePool", [1, 1, 6, 6],
+                  kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1,
+                  count_include_pad=1)
 
 
 @model
@@ -444,6 +488,7 @@ def _u8(name, v):
 
 
 def _qdq(name, zp, scale, shape, axis=None, opset=17):
+    """x -> QuantizeLinear -> DequantizeLinear -> y sharing one scale/zero point."""
     attrs = {} if axis is None else {"axis": axis}
     ins = ["s", "zp"] if zp is not None else ["s"]
     inits = [_f32("s", scale)] + ([zp] if zp is not None else [])
@@ -456,18 +501,25 @@ def _qdq(name, zp, scale, shape, axis=None, opset=17):
 
 @model
 def qdq_int8_per_tensor():
-    return _qdq("qdq_int8_per_tensor", _i8("zp", -3), np.float32(0.05), [2, 4])
+    # Scale 0.01: inputs beyond about +-1.3 saturate at -128 / 127.
+    return _qdq("qdq_int8_per_tensor", _i8("zp", -3), np.float32(0.01), [2, 4])
 
 
 @model
 def qdq_uint8_per_tensor():
-    return _qdq("qdq_uint8_per_tensor", _u8("zp", 128), np.float32(0.02), [2, 4])
+    return _qdq("qdq_uint8_per_tensor", _u8("zp", 128), np.float32(0.01), [2, 4])
 
 
 @model
 def qdq_uint8_no_zero_point():
     # No zero point: uint8 with zero point 0, so negatives clamp to 0.
     return _qdq("qdq_uint8_no_zero_point", None, np.float32(0.02), [2, 4])
+
+
+@model
+def qdq_int8_scale_1elem():
+    # Opset 13 allows a 1-D scale; one element of it means per tensor.
+    return _qdq("qdq_int8_scale_1elem", _i8("zp", [1]), [0.05], [2, 4], opset=13)
 
 
 @model
@@ -483,6 +535,23 @@ def quantize_int8():
                   [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], name="quant")],
                   [_vi("x", [2, 4])], [_vi("q", [2, 4], TensorProto.INT8)],
                   [_f32("s", np.float32(0.05)), _i8("zp", 4)])
+
+
+@model
+def dequantize_uint8():
+    return _model("dequantize_uint8",
+                  [helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["y"], name="dequant")],
+                  [_vi("q", [3, 4], TensorProto.UINT8)], [_vi("y", [3, 4])],
+                  [_f32("s", np.float32(0.1)), _u8("zp", 200)])
+
+
+@model
+def dequantize_int32():
+    # An int32 bias as QDQ models store it: scale only, zero point 0.
+    return _model("dequantize_int32",
+                  [helper.make_node("DequantizeLinear", ["q", "s"], ["y"], name="dequant")],
+                  [_vi("q", [5], TensorProto.INT32)], [_vi("y", [5])],
+                  [_f32("s", np.float32(0.001))])
 
 
 @model

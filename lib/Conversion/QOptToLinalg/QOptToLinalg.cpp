@@ -60,11 +60,29 @@ UniformParams getParams(quant::QuantizedType q) {
   return p;
 }
 
+/// Whether `v` is exactly an f32 value.
+bool isF32Exact(int64_t v) {
+  return static_cast<int64_t>(static_cast<float>(v)) == v;
+}
+
+/// The float type that holds `q`'s zero points and storage bounds exactly:
+/// f32 up to 24-bit storage, f64 beyond (f32 rounds 2^31 - 1 up to 2^31,
+/// which fptosi cannot convert back).
+FloatType getExactParamType(OpBuilder &b, quant::QuantizedType q,
+                            const UniformParams &p) {
+  bool exact = isF32Exact(q.getStorageTypeMin()) &&
+               isF32Exact(q.getStorageTypeMax()) &&
+               llvm::all_of(p.zeroPoints, isF32Exact);
+  return exact ? FloatType(b.getF32Type()) : FloatType(b.getF64Type());
+}
+
 /// Builds a linalg.generic over `input` whose body sees the element, its
-/// scale and its zero point (f32 values), producing `resultTy`.
+/// scale (f32) and its zero point (`zpType`), producing `resultTy`. The
+/// generic has `input`'s shape (dynamic sizes read from it) and is cast to
+/// `resultTy` where the two shapes differ only in what is static.
 Value buildParamGeneric(
     OpBuilder &b, Location loc, Value input, RankedTensorType resultTy,
-    const UniformParams &p,
+    const UniformParams &p, FloatType zpType,
     function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body) {
   int64_t rank = resultTy.getRank();
   MLIRContext *ctx = b.getContext();
@@ -76,32 +94,40 @@ Value buildParamGeneric(
     scalarScale = arith::ConstantOp::create(
         b, loc, b.getF32FloatAttr(static_cast<float>(p.scales[0])));
     scalarZp = arith::ConstantOp::create(
-        b, loc, b.getF32FloatAttr(static_cast<float>(p.zeroPoints[0])));
+        b, loc, b.getFloatAttr(zpType, static_cast<double>(p.zeroPoints[0])));
   } else {
-    auto vecTy = RankedTensorType::get({(int64_t)p.scales.size()}, f32);
+    int64_t n = p.scales.size();
     SmallVector<float> s(p.scales.begin(), p.scales.end());
-    SmallVector<float> z(p.zeroPoints.begin(), p.zeroPoints.end());
+    SmallVector<Attribute> z;
+    for (int64_t zp : p.zeroPoints)
+      z.push_back(b.getFloatAttr(zpType, static_cast<double>(zp)));
     inputs.push_back(arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecTy, ArrayRef<float>(s))));
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({n}, f32),
+                               ArrayRef<float>(s))));
     inputs.push_back(arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecTy, ArrayRef<float>(z))));
+        b, loc, DenseElementsAttr::get(RankedTensorType::get({n}, zpType), z)));
     AffineMap axisMap =
         AffineMap::get(rank, 0, getAffineDimExpr(p.axis, ctx), ctx);
     maps.push_back(axisMap);
     maps.push_back(axisMap);
   }
   maps.push_back(b.getMultiDimIdentityMap(rank));
-  Value init = tensor::EmptyOp::create(b, loc, resultTy.getShape(),
-                                       resultTy.getElementType());
+  Value init = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, input), resultTy.getElementType(),
+      resultTy.getEncoding());
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{resultTy}, inputs, ValueRange{init}, maps, iters,
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         Value scale = p.axis < 0 ? scalarScale : args[1];
         Value zp = p.axis < 0 ? scalarZp : args[2];
         linalg::YieldOp::create(nb, nl, body(nb, nl, args[0], scale, zp));
       });
-  return generic.getResult(0);
+  Value result = generic.getResult(0);
+  if (result.getType() != resultTy)
+    result = tensor::CastOp::create(b, loc, resultTy, result);
+  return result;
 }
 
 struct CastOpLowering : OpConversionPattern<CastOp> {
@@ -112,19 +138,27 @@ struct CastOpLowering : OpConversionPattern<CastOp> {
     auto inTy = op.getInput().getType();
     auto outTy = op.getOutput().getType();
     Location loc = op.getLoc();
+    Type inElt = inTy.getElementType(), outElt = outTy.getElementType();
+    // Convert elements in the operand's shape; a shape that differs only in
+    // what is static (tensor<4xf32> to tensor<?xbf16>) is a tensor.cast.
+    auto sameShapeTy = inTy.clone(outElt);
     unsigned inW = inTy.getElementTypeBitWidth();
     unsigned outW = outTy.getElementTypeBitWidth();
     Value v = adaptor.getInput();
-    if (inW == outW) {
+    if (inElt == outElt) {
+      // Nothing to convert.
+    } else if (inW == outW) {
       // f16 <-> bf16: neither contains the other; go through f32 exactly.
       v = arith::ExtFOp::create(rewriter, loc,
                                 inTy.clone(rewriter.getF32Type()), v);
-      v = arith::TruncFOp::create(rewriter, loc, outTy, v);
+      v = arith::TruncFOp::create(rewriter, loc, sameShapeTy, v);
     } else if (inW < outW) {
-      v = arith::ExtFOp::create(rewriter, loc, outTy, v);
+      v = arith::ExtFOp::create(rewriter, loc, sameShapeTy, v);
     } else {
-      v = arith::TruncFOp::create(rewriter, loc, outTy, v);
+      v = arith::TruncFOp::create(rewriter, loc, sameShapeTy, v);
     }
+    if (v.getType() != outTy)
+      v = tensor::CastOp::create(rewriter, loc, outTy, v);
     rewriter.replaceOp(op, v);
     return success();
   }
@@ -143,17 +177,24 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
     bool isSigned = q.isSigned();
     double qmin = q.getStorageTypeMin(), qmax = q.getStorageTypeMax();
     Type storage = resultTy.getElementType();
+    // The rounded quotient is added to the zero point and clamped in a type
+    // that holds the storage bounds exactly.
+    FloatType zpType = getExactParamType(rewriter, q, p);
     Value result = buildParamGeneric(
-        rewriter, op.getLoc(), adaptor.getInput(), resultTy, p,
+        rewriter, op.getLoc(), adaptor.getInput(), resultTy, p, zpType,
         [&](OpBuilder &b, Location loc, Value x, Value scale, Value zp) {
           auto f32 = b.getF32Type();
           if (x.getType() != f32)
             x = arith::ExtFOp::create(b, loc, f32, x);
           Value v = arith::DivFOp::create(b, loc, x, scale);
           v = math::RoundEvenOp::create(b, loc, v);
+          if (zpType != f32)
+            v = arith::ExtFOp::create(b, loc, zpType, v);
           v = arith::AddFOp::create(b, loc, v, zp);
-          Value lo = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(qmin));
-          Value hi = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(qmax));
+          Value lo =
+              arith::ConstantOp::create(b, loc, b.getFloatAttr(zpType, qmin));
+          Value hi =
+              arith::ConstantOp::create(b, loc, b.getFloatAttr(zpType, qmax));
           v = arith::MaxNumFOp::create(b, loc, v, lo);
           v = arith::MinNumFOp::create(b, loc, v, hi);
           if (isSigned)
@@ -176,12 +217,15 @@ struct DequantizeOpLowering : OpConversionPattern<DequantizeOp> {
     UniformParams p = getParams(q);
     bool isSigned = q.isSigned();
     unsigned width = q.getStorageTypeIntegralWidth();
+    FloatType zpType = getExactParamType(rewriter, q, p);
     Value result = buildParamGeneric(
-        rewriter, op.getLoc(), adaptor.getInput(), resultTy, p,
+        rewriter, op.getLoc(), adaptor.getInput(), resultTy, p, zpType,
         [&](OpBuilder &b, Location loc, Value x, Value scale, Value zp) {
-          // ONNX subtracts the zero point in integers, then scales.
-          Type wide = b.getIntegerType(width < 32 ? 32 : 64);
-          if (width < 32)
+          // ONNX subtracts the zero point in integers, then scales; the
+          // difference of two 32-bit values needs 33 bits.
+          unsigned wideWidth = width < 32 ? 32 : 64;
+          Type wide = b.getIntegerType(wideWidth);
+          if (width < wideWidth)
             x = isSigned ? arith::ExtSIOp::create(b, loc, wide, x).getResult()
                          : arith::ExtUIOp::create(b, loc, wide, x).getResult();
           Value zpInt = arith::FPToSIOp::create(b, loc, wide, zp);

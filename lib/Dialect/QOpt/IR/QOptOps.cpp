@@ -40,7 +40,8 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (auto inner = getInput().getDefiningOp<CastOp>()) {
     Value x = inner.getInput();
     Type xElt = getElementTypeOrSelf(x.getType());
-    if (isExactFloatCast(xElt, getElementTypeOrSelf(inner.getOutput().getType()))) {
+    if (isExactFloatCast(xElt,
+                         getElementTypeOrSelf(inner.getOutput().getType()))) {
       if (x.getType() == getOutput().getType())
         return x;
       getInputMutable().assign(x);
@@ -48,9 +49,11 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
     }
   }
 
-  // Casts of constants happen at compile time.
-  if (auto dense = llvm::dyn_cast_if_present<DenseFPElementsAttr>(
-          adaptor.getInput())) {
+  // Casts of constants happen at compile time (to a static result type: the
+  // constant's type is the result's).
+  auto dense =
+      llvm::dyn_cast_if_present<DenseFPElementsAttr>(adaptor.getInput());
+  if (dense && getOutput().getType().hasStaticShape()) {
     auto &sem = llvm::cast<FloatType>(outElt).getFloatSemantics();
     return dense.mapValues(outElt, [&](const APFloat &v) {
       APFloat r = v;
@@ -101,13 +104,54 @@ LogicalResult QuantizeOp::verify() {
                            getElementTypeOrSelf(getInput().getType()));
 }
 
+/// Whether quantize(dequantize(q)) is q for every stored q, with one scale
+/// and zero point. The dequantized value (q - zeroPoint) * scale is rounded
+/// to the expressed type's p-bit significand, an error of at most
+/// |q - zeroPoint| / 2^p scale units, and the f32 arithmetic of the
+/// lowering adds about |q - zeroPoint| / 2^23 more; the sum stays under half
+/// a unit, so rounding recovers q, while |q - zeroPoint| <= 2^(p-1) (2^21 for
+/// f32) and the product is normal and finite. Past that it is not: with
+/// i8:bf16, scale 0.7025 and zero point -73, q = 127 dequantizes to 140.0
+/// (140.5 rounded to bf16), which quantizes to 126.
+static bool isExactRoundTrip(double scale, int64_t zeroPoint, int64_t qmin,
+                             int64_t qmax, FloatType expressed) {
+  const llvm::fltSemantics &sem = expressed.getFloatSemantics();
+  unsigned precision = APFloat::semanticsPrecision(sem);
+  int64_t limit =
+      precision >= 24 ? int64_t(1) << 21 : int64_t(1) << (precision - 1);
+  int64_t maxDiff =
+      std::max(std::abs(qmin - zeroPoint), std::abs(qmax - zeroPoint));
+  if (maxDiff > limit)
+    return false;
+  double minNormal = APFloat::getSmallestNormalized(sem).convertToDouble();
+  double largest = APFloat::getLargest(sem).convertToDouble();
+  return scale >= minNormal && 2.0 * maxDiff * scale <= largest;
+}
+
 OpFoldResult QuantizeOp::fold(FoldAdaptor) {
-  // quantize(dequantize(q)) with the same parameters gives q back exactly:
-  // every dequantized value is a multiple of the scale inside the range.
-  if (auto dq = getInput().getDefiningOp<DequantizeOp>())
-    if (dq.getInput().getType() == getOutput().getType())
-      return dq.getInput();
-  return {};
+  // quantize(dequantize(q)) with the same parameters gives q back when every
+  // dequantized value survives its rounding to the expressed type.
+  auto dq = getInput().getDefiningOp<DequantizeOp>();
+  if (!dq || dq.getInput().getType() != getOutput().getType())
+    return {};
+  auto qTy = llvm::cast<quant::QuantizedType>(
+      getElementTypeOrSelf(getOutput().getType()));
+  auto expressed = llvm::cast<FloatType>(qTy.getExpressedType());
+  int64_t qmin = qTy.getStorageTypeMin(), qmax = qTy.getStorageTypeMax();
+  auto exact = [&](double scale, int64_t zeroPoint) {
+    return isExactRoundTrip(scale, zeroPoint, qmin, qmax, expressed);
+  };
+  if (auto u = llvm::dyn_cast<quant::UniformQuantizedType>(qTy)) {
+    if (!exact(u.getScale(), u.getZeroPoint()))
+      return {};
+  } else {
+    auto a = llvm::cast<quant::UniformQuantizedPerAxisType>(qTy);
+    for (auto [scale, zeroPoint] :
+         llvm::zip_equal(a.getScales(), a.getZeroPoints()))
+      if (!exact(scale, zeroPoint))
+        return {};
+  }
+  return dq.getInput();
 }
 
 LogicalResult DequantizeOp::verify() {

@@ -113,6 +113,9 @@ void registerMatMulOps(OpRegistry &r);
 void registerNNOps(OpRegistry &r);
 void registerShapeOps(OpRegistry &r);
 void registerQuantOps(OpRegistry &r);
+void registerMathOps(OpRegistry &r);      // ImportMath.cpp: elementwise math, logic, casts
+void registerReductionOps(OpRegistry &r); // ImportReduction.cpp: reductions, normalisations
+void registerIndexingOps(OpRegistry &r);  // ImportIndexing.cpp: shape, slice, gather, pad...
 
 /// Imports one graph into `@main` of a module.
 class GraphImporter {

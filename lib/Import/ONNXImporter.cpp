@@ -64,6 +64,9 @@ const OpRegistry &onnx_import::getOpRegistry() {
     registerNNOps(r);
     registerShapeOps(r);
     registerQuantOps(r);
+    registerMathOps(r);
+    registerReductionOps(r);
+    registerIndexingOps(r);
     return r;
   }();
   return registry;

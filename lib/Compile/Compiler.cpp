@@ -73,15 +73,19 @@ static void dumpStage(const CompileOptions &opts, ModuleOp module, int index,
 /// Runs the CPU stages in order; `afterStage` sees the module after each.
 static LogicalResult
 runStages(MLIRContext &ctx, ModuleOp module, const CompileOptions &opts,
+          llvm::StringRef recipeText,
           llvm::function_ref<void(llvm::StringRef)> afterStage) {
   registerPipelinePasses();
   CPUStages stages = getCPUStages();
   std::pair<const char *, std::string> list[] = {
+      {"recipe", recipeText.str()},
       {"lower-to-linalg", stages.lowerToLinalg},
       {"bufferize", stages.bufferize},
       {"lower-to-llvm", stages.lowerToLLVM}};
   int index = 1;
   for (auto &[name, text] : list) {
+    if (text.empty())
+      continue;
     PassManager pm(&ctx);
     std::string errors;
     llvm::raw_string_ostream es(errors);
@@ -151,12 +155,20 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
   auto start = std::chrono::steady_clock::now();
   report.recipe = opts.recipe;
   Location loc = fileLoc(ctx, opts.inputPath);
-  if (opts.recipe != "fp32")
-    return emitError(loc) << "unknown recipe '" << opts.recipe
-                          << "' (available: fp32)";
+  RecipeOptions recipeOptions;
+  recipeOptions.recipe = opts.recipe;
+  recipeOptions.keepF32 = opts.keepF32;
+  std::string recipeError;
+  std::string recipeText = getRecipePipelineText(recipeOptions, recipeError);
+  if (!recipeError.empty())
+    return emitError(loc) << recipeError;
 
   if (opts.printPipeline) {
-    llvm::outs() << getCPUPipelineText() << "\n";
+    CPUStages s = getCPUStages();
+    llvm::outs() << "builtin.module("
+                 << (recipeText.empty() ? "" : recipeText + ",")
+                 << s.lowerToLinalg << "," << s.bufferize << "," << s.lowerToLLVM
+                 << ")\n";
     return success();
   }
 
@@ -179,7 +191,7 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
   SymbolTable::setSymbolName(graph, kGraphSymbol);
   graph->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
 
-  if (failed(runStages(ctx, *module, opts, [&](llvm::StringRef stage) {
+  if (failed(runStages(ctx, *module, opts, recipeText, [&](llvm::StringRef stage) {
         if (stage != "bufferize")
           return;
         std::vector<PlotBuffer> plot;

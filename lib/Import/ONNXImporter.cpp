@@ -2,6 +2,7 @@
 #include "qopt/Import/ONNXImporter.h"
 
 #include "ImporterCore.h"
+#include "qopt/Dialect/QOpt/IR/NodeLocation.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -188,7 +189,7 @@ Location GraphImporter::fileLoc() {
 }
 
 Location GraphImporter::nodeLoc(const onnx::NodeProto &node) {
-  return NameLoc::get(StringAttr::get(ctx, node.name()), fileLoc());
+  return makeNodeLoc(ctx, node.op_type(), node.name(), fileLoc());
 }
 
 const HostTensor *GraphImporter::getConstant(llvm::StringRef name) {

@@ -45,6 +45,12 @@ qopt::CPUStages qopt::getCPUStages() {
   s.lowerToLLVM = llvm::join(
       llvm::ArrayRef<llvm::StringRef>{
           "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",
+          // bf16/f16 arithmetic and math run in f32 registers; bf16
+          // rounding is expanded inline (no libgcc soft-float helpers).
+          "math-extend-to-supported-types",
+          "arith-emulate-unsupported-floats{source-types=bf16,f16 "
+          "target-type=f32}",
+          "arith-expand{include-bf16}",
           "expand-strided-metadata", "finalize-memref-to-llvm",
           "convert-math-to-llvm", "convert-math-to-libm",
           "convert-arith-to-llvm", "convert-cf-to-llvm",
@@ -52,6 +58,40 @@ qopt::CPUStages qopt::getCPUStages() {
           "reconcile-unrealized-casts"},
       ",");
   return s;
+}
+
+llvm::StringRef qopt::getAvailableRecipes() { return "fp32, bf16, f16"; }
+
+std::string qopt::getRecipePipelineText(const RecipeOptions &options,
+                                        std::string &error) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(options.recipe).split(parts, ',', -1, /*KeepEmpty=*/false);
+  std::string precision;
+  for (llvm::StringRef r : parts) {
+    r = r.trim();
+    if (r == "fp32")
+      continue;
+    if (r == "bf16" || r == "f16") {
+      if (!precision.empty() && precision != r) {
+        error = "recipes " + precision + " and " + r.str() + " exclude each other";
+        return "";
+      }
+      precision = r.str();
+      continue;
+    }
+    error = "unknown recipe '" + r.str() + "' (available: " +
+            getAvailableRecipes().str() + ")";
+    return "";
+  }
+  if (precision.empty())
+    return "";
+  std::string keep;
+  for (const std::string &k : options.keepF32)
+    keep += (keep.empty() ? "" : ",") + k;
+  std::string cast = "qopt-cast-precision{to=" + precision +
+                     (keep.empty() ? "" : " keep-f32=" + keep) + "}";
+  return "func.func(" + cast + ",qopt-fold-casts),canonicalize,"
+         "func.func(qopt-fold-casts)";
 }
 
 std::string qopt::getCPUPipelineText() {
@@ -82,6 +122,13 @@ void qopt::registerPipelinePasses() {
   (void)once;
 }
 
+static std::string recipeText(const char *recipe) {
+  qopt::RecipeOptions o;
+  o.recipe = recipe;
+  std::string error;
+  return qopt::getRecipePipelineText(o, error);
+}
+
 /// Registers one stage under `name`.
 static void registerStage(llvm::StringRef name, llvm::StringRef summary,
                           std::string (*getText)()) {
@@ -93,6 +140,14 @@ static void registerStage(llvm::StringRef name, llvm::StringRef summary,
 }
 
 void qopt::registerQOptPipelines() {
+  registerStage("qopt-recipe-bf16",
+                "Recipe: bf16 compute, f32 for sensitive ops and accumulation, "
+                "casts folded and weights converted at compile time",
+                [] { return recipeText("bf16"); });
+  registerStage("qopt-recipe-f16",
+                "Recipe: f16 compute (saturating casts), f32 for sensitive ops "
+                "and accumulation, casts folded",
+                [] { return recipeText("f16"); });
   registerStage("qopt-lower-to-linalg",
                 "Lower TOSA and qopt ops to linalg on tensors, fused",
                 [] { return getCPUStages().lowerToLinalg; });

@@ -1,5 +1,6 @@
 //===- qopt-compile.cpp - ONNX model to a shared library ------------------===//
 #include "qopt/Compile/Compiler.h"
+#include "qopt/Dialect/QOpt/IR/NodeLocation.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -23,9 +24,16 @@ static cl::list<std::string> inputShapes(
     cl::desc("Static shape of an input, NAME=D0xD1x... (repeatable); needed "
              "for every symbolic dimension"),
     cl::value_desc("NAME=DxD"), cl::cat(category));
-static cl::opt<std::string>
-    recipe("recipe", cl::desc("Memory-reduction recipe (available: fp32)"),
-           cl::init("fp32"), cl::cat(category));
+static cl::opt<std::string> recipe(
+    "recipe",
+    cl::desc("Memory-reduction recipe(s), comma-joined: fp32 (default), bf16 "
+             "(bf16 compute, sensitive ops in f32), f16"),
+    cl::value_desc("R[,R...]"), cl::init("fp32"), cl::cat(category));
+static cl::list<std::string> keepF32(
+    "keep-f32",
+    cl::desc("With bf16/f16: also keep these ONNX op types (Softmax) or nodes "
+             "(node:NAME) in f32"),
+    cl::CommaSeparated, cl::value_desc("OP|node:NAME,..."), cl::cat(category));
 static cl::opt<std::string> emit(
     "emit",
     cl::desc("What to write: so (library + header), obj, mlir (LLVM dialect), "
@@ -63,6 +71,7 @@ int main(int argc, char **argv) {
   opts.inputPath = inputPath;
   opts.outputPath = outputPath;
   opts.recipe = recipe;
+  opts.keepF32.assign(keepF32.begin(), keepF32.end());
   opts.emit = emit;
   opts.reportPath = reportPath;
   opts.dumpIRDir = dumpIR;
@@ -88,11 +97,8 @@ int main(int argc, char **argv) {
   mlir::ScopedDiagnosticHandler handler(&context, [](mlir::Diagnostic &d) {
     std::string loc;
     llvm::raw_string_ostream ls(loc);
-    mlir::Location l = d.getLocation();
-    if (auto n = llvm::dyn_cast<mlir::NameLoc>(l))
-      l = n.getChildLoc();
-    if (auto f = llvm::dyn_cast<mlir::FileLineColLoc>(l))
-      ls << f.getFilename().getValue() << ": ";
+    if (auto f = mlir::qopt::getFileLoc(d.getLocation()))
+      ls << f->getFilename().getValue() << ": ";
     const char *sev = d.getSeverity() == mlir::DiagnosticSeverity::Error
                           ? "error"
                           : d.getSeverity() == mlir::DiagnosticSeverity::Warning

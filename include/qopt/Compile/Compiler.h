@@ -8,6 +8,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::qopt {
 
@@ -16,6 +17,7 @@ struct CompileOptions {
   std::string outputPath; // model.so (or .o/.mlir/.ll per `emit`)
   ImportOptions import;
   std::string recipe = "fp32";
+  std::vector<std::string> keepF32; // op types / node:NAME kept in f32
   std::string emit = "so"; // so | obj | mlir | llvm
   std::string reportPath;  // JSON report, empty for none
   std::string dumpIRDir;   // the module after each stage, empty for none

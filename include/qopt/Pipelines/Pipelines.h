@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::qopt {
 
@@ -27,6 +28,22 @@ struct CPUStages {
 };
 
 CPUStages getCPUStages();
+
+/// Options of the memory-reduction recipes.
+struct RecipeOptions {
+  /// Comma-joined recipes, in the order of DESIGN.md (fp32, bf16, f16).
+  std::string recipe = "fp32";
+  /// ONNX op types or node:NAME kept in f32 by the precision cast.
+  std::vector<std::string> keepF32;
+};
+
+/// The recipe stage as pipeline text ("" for fp32), or an error message in
+/// `error` for an unknown or ill-combined recipe.
+std::string getRecipePipelineText(const RecipeOptions &options,
+                                  std::string &error);
+
+/// The recipes qopt-compile accepts, for help and error messages.
+llvm::StringRef getAvailableRecipes();
 
 /// `builtin.module(<stage>,<stage>,...)`: the whole CPU lowering as text.
 std::string getCPUPipelineText();

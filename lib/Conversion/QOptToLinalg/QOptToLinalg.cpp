@@ -155,6 +155,19 @@ struct CastOpLowering : OpConversionPattern<CastOp> {
     } else if (inW < outW) {
       v = arith::ExtFOp::create(rewriter, loc, sameShapeTy, v);
     } else {
+      if (op.getSaturate() && inTy.hasStaticShape()) {
+        // Clamp to the narrow type's finite range first (NaN stays NaN).
+        double maxFinite = APFloat::getLargest(
+                               llvm::cast<FloatType>(outElt).getFloatSemantics())
+                               .convertToDouble();
+        auto splat = [&](double x) -> Value {
+          return arith::ConstantOp::create(
+              rewriter, loc,
+              DenseElementsAttr::get(inTy, rewriter.getFloatAttr(inElt, x)));
+        };
+        v = arith::MaximumFOp::create(rewriter, loc, v, splat(-maxFinite));
+        v = arith::MinimumFOp::create(rewriter, loc, v, splat(maxFinite));
+      }
       v = arith::TruncFOp::create(rewriter, loc, sameShapeTy, v);
     }
     if (v.getType() != outTy)

@@ -6,6 +6,12 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "qopt/Support/FloatBits.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -13,6 +19,37 @@ using namespace mlir::qopt;
 //===----------------------------------------------------------------------===//
 // CastOp
 //===----------------------------------------------------------------------===//
+
+/// Converts packed little-endian floats of `from` to `to` (f32/f16/bf16),
+/// rounding to nearest even; `saturate` clamps finite values to the largest
+/// finite value of `to`.
+static std::vector<char> convertFloatBytes(ArrayRef<char> in, Type from, Type to,
+                                           bool saturate) {
+  size_t inBytes = from.getIntOrFloatBitWidth() / 8;
+  size_t outBytes = to.getIntOrFloatBitWidth() / 8;
+  size_t n = in.size() / inBytes;
+  std::vector<char> out(n * outBytes);
+  float maxFinite = to.isF16() ? 65504.0f : to.isBF16() ? 3.38953139e38f : 3.40282347e38f;
+  for (size_t i = 0; i < n; ++i) {
+    float v;
+    if (from.isF32()) {
+      std::memcpy(&v, in.data() + i * 4, 4);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, in.data() + i * 2, 2);
+      v = from.isBF16() ? bf16ToF32(h) : f16ToF32(h);
+    }
+    if (saturate) // NaN compares false and stays NaN
+      v = std::clamp(v, -maxFinite, maxFinite);
+    if (to.isF32()) {
+      std::memcpy(out.data() + i * 4, &v, 4);
+    } else {
+      uint16_t h = to.isBF16() ? f32ToBF16(v) : f32ToF16(v);
+      std::memcpy(out.data() + i * 2, &h, 2);
+    }
+  }
+  return out;
+}
 
 /// A cast from `from` to `to` is exact when every value of `from` is a value
 /// of `to`: f16 and bf16 both embed in f32, and nothing else among the three.
@@ -51,16 +88,30 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
 
   // Casts of constants happen at compile time (to a static result type: the
   // constant's type is the result's).
-  auto dense =
-      llvm::dyn_cast_if_present<DenseFPElementsAttr>(adaptor.getInput());
-  if (dense && getOutput().getType().hasStaticShape()) {
-    auto &sem = llvm::cast<FloatType>(outElt).getFloatSemantics();
-    return dense.mapValues(outElt, [&](const APFloat &v) {
-      APFloat r = v;
-      bool losesInfo = false;
-      r.convert(sem, APFloat::rmNearestTiesToEven, &losesInfo);
-      return r.bitcastToAPInt();
-    });
+  auto resultTy = llvm::cast<RankedTensorType>(getOutput().getType());
+  if (!resultTy.hasStaticShape() || !adaptor.getInput())
+    return {};
+  Type inElt = getElementTypeOrSelf(getInput().getType());
+  if (auto dense = llvm::dyn_cast<DenseFPElementsAttr>(adaptor.getInput())) {
+    ArrayRef<char> raw = dense.getRawData();
+    std::vector<char> out = convertFloatBytes(raw, inElt, outElt, getSaturate());
+    // A splat's raw data is one element; getFromRawBuffer detects that.
+    return DenseElementsAttr::getFromRawBuffer(resultTy, out);
+  }
+  if (auto res = llvm::dyn_cast<DenseResourceElementsAttr>(adaptor.getInput())) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return {};
+    std::vector<char> out =
+        convertFloatBytes(blob->getData(), inElt, outElt, getSaturate());
+    auto newBlob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        out, std::max<size_t>(8, outElt.getIntOrFloatBitWidth() / 8));
+    std::string name = (res.getRawHandle().getKey() + "_" +
+                        llvm::StringRef(outElt.isBF16() ? "bf16"
+                                        : outElt.isF16() ? "f16"
+                                                         : "f32"))
+                           .str();
+    return DenseResourceElementsAttr::get(resultTy, name, std::move(newBlob));
   }
   return {};
 }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Analysis/BufferPlanner.h"
+#include "qopt/Dialect/QOpt/IR/NodeLocation.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -42,15 +43,9 @@ bool isPlannable(memref::AllocOp alloc, Block &entry) {
 /// Human-readable name of the op that first uses a buffer: its ONNX node
 /// name when the importer's location survived, else the op name.
 std::string labelOf(Operation *op) {
-  Location loc = op->getLoc();
-  if (auto fused = llvm::dyn_cast<FusedLoc>(loc))
-    for (Location l : fused.getLocations())
-      if (llvm::isa<NameLoc>(l)) {
-        loc = l;
-        break;
-      }
-  if (auto name = llvm::dyn_cast<NameLoc>(loc))
-    return name.getName().str();
+  if (auto origin = getNodeOrigin(op->getLoc()))
+    if (!origin->nodeName.empty())
+      return origin->nodeName.str();
   return op->getName().getStringRef().str();
 }
 

@@ -23,13 +23,19 @@ def QOpt_CastOp : QOpt_Op<"cast", [Pure, SameOperandsAndResultShape]> {
     intermediate type is at least as wide as both ends; a cast of a constant
     is a constant of the result type, converted at compile time.
 
+    With `saturate`, values beyond the result type's range (infinities
+    included) become its largest finite value of the same sign instead of
+    infinities (f16 has a range of only +-65504); NaN stays NaN.
+
     ```mlir
     %0 = qopt.cast %x : tensor<4xf32> to tensor<4xbf16>
+    %1 = qopt.cast %x saturate : tensor<4xf32> to tensor<4xf16>
     ```
   }];
-  let arguments = (ins QOpt_FloatTensor:$input);
+  let arguments = (ins QOpt_FloatTensor:$input, UnitAttr:$saturate);
   let results = (outs QOpt_FloatTensor:$output);
-  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($output)";
+  let assemblyFormat =
+      "$input (`saturate` $saturate^)? attr-dict `:` type($input) `to` type($output)";
   let hasFolder = 1;
   let hasVerifier = 1;
 }

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/Pass/Pass.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 
@@ -12,6 +13,10 @@ namespace mlir::qopt {
 
 #define GEN_PASS_DECL
 #include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+
+/// Patterns that move qopt.cast through layout ops so that casts meet and
+/// cancel (narrowing casts up, widening casts down).
+void populateFoldCastsPatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"

@@ -10,8 +10,11 @@ def FoldCasts : Pass<"qopt-fold-casts", "func::FuncOp"> {
     Removes `qopt.cast` ops that change nothing: casts to the same type,
     round trips through a wider type (`bf16 -> f32 -> bf16` is exact and
     disappears), and chains whose first step is exact (`f16 -> f32 -> bf16`
-    becomes `f16 -> bf16`). Casts of constants are evaluated at compile time.
-    A lossy round trip (`f32 -> bf16 -> f32`) is never removed.
+    becomes `f16 -> bf16`). Casts of constants (dense and dense_resource
+    weights) are evaluated at compile time. Casts move through layout ops
+    (reshape, transpose, slice, tile, concat, reverse) until they meet:
+    narrowing casts towards producers and constants, widening casts towards
+    consumers. A lossy round trip (`f32 -> bf16 -> f32`) is never removed.
 
     ```mlir
     %0 = qopt.cast %x : tensor<4xbf16> to tensor<4xf32>
@@ -19,7 +22,50 @@ def FoldCasts : Pass<"qopt-fold-casts", "func::FuncOp"> {
     // becomes %x
     ```
   }];
-  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::tosa::TosaDialect"];
+}
+
+def CastPrecision : Pass<"qopt-cast-precision", "func::FuncOp"> {
+  let summary = "Run compute-heavy ops in bf16 or f16, sensitive ops in f32";
+  let description = [{
+    Mixed precision at the import level (TOSA). Each TOSA op that computes
+    on f32 tensors and is not kept in f32 by the policy is rebuilt on the
+    reduced type: its f32 operands go through `qopt.cast` to the reduced
+    type and its reduced results are cast back to f32 for their users.
+    Matrix products and convolutions keep f32 accumulation (their
+    `acc_type`, or an f32 result where TOSA allows it). `qopt-fold-casts`
+    then cancels the casts that meet and converts constant weights at
+    compile time.
+
+    The policy keeps in f32, by default, everything imported from ONNX ops
+    that are numerically sensitive (Softmax, LogSoftmax, the
+    normalisations, reductions, CumSum, Exp, Log, Pow, Erf, ... as in
+    PyTorch's autocast list and onnxconverter-common's fp16 block list)
+    and every TOSA reduction, exp, log, pow, erf, rsqrt and reciprocal.
+    `keep-f32` adds ONNX op types (`Softmax`) or node names
+    (`node:/blocks.0/attn/MatMul`); `no-default-keep` empties the default
+    list. For f16 every narrowing cast saturates, so values beyond +-65504
+    never become infinities.
+
+    ```mlir
+    %0 = tosa.matmul %a, %b, %za, %zb : (tensor<1x4x8xf32>, tensor<1x8x2xf32>, ...) -> tensor<1x4x2xf32>
+    // becomes
+    %a16 = qopt.cast %a : tensor<1x4x8xf32> to tensor<1x4x8xbf16>
+    %b16 = qopt.cast %b : tensor<1x8x2xf32> to tensor<1x8x2xbf16>
+    %0 = tosa.matmul %a16, %b16, ... -> tensor<1x4x2xf32>
+    ```
+  }];
+  let options = [
+    Option<"to", "to", "std::string", /*default=*/"\"bf16\"",
+           "Reduced type: bf16 or f16">,
+    ListOption<"keepF32", "keep-f32", "std::string",
+               "ONNX op types or node:NAME kept in f32, besides the defaults">,
+    Option<"noDefaultKeep", "no-default-keep", "bool", /*default=*/"false",
+           "Do not keep the default sensitive op types in f32">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::tosa::TosaDialect"];
 }
 
 def PlanBuffers : Pass<"qopt-plan-buffers", "ModuleOp"> {

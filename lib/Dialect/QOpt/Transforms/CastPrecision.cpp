@@ -99,7 +99,7 @@ struct CastPrecisionPass : qopt::impl::CastPrecisionBase<CastPrecisionPass> {
     IRMapping map;
     SmallVector<Operation *> created;
     for (Value v : op->getOperands()) {
-      if (!isF32Tensor(v.getType()))
+      if (!isF32Tensor(v.getType()) || map.contains(v))
         continue;
       auto ty = llvm::cast<RankedTensorType>(v.getType());
       auto cast = CastOp::create(b, loc, ty.clone(reduced), v);
@@ -108,9 +108,11 @@ struct CastPrecisionPass : qopt::impl::CastPrecisionBase<CastPrecisionPass> {
       map.map(v, cast.getResult());
       created.push_back(cast);
     }
-    // Try reduced results first; products and convolutions whose TOSA form
-    // wants an f32 result (f32 accumulation) get one.
-    for (bool reducedResults : {true, false}) {
+    // Matrix products keep an f32 result (f32 accumulation) when TOSA
+    // allows it; convolutions keep theirs through acc_type; everything else
+    // produces the reduced type.
+    bool f32First = llvm::isa<tosa::MatMulOp>(op);
+    for (bool reducedResults : {!f32First, f32First}) {
       Operation *clone = b.clone(*op, map);
       for (Value r : clone->getResults())
         if (reducedResults && isF32Tensor(r.getType()))

@@ -7,6 +7,7 @@
 #include "qopt/Compile/Compiler.h"
 
 #include "ModelArtifacts.h"
+#include "Validate.h"
 #include "qopt/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -245,6 +246,18 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
   if (failed(linkModelLibrary(loc, dir, signature, weights, object,
                               opts.outputPath, kGraphSymbol)))
     return failure();
+  if (!opts.validateInputsDir.empty()) {
+    // The reference is the FP32 compile of the same model.
+    CompileOptions ref;
+    ref.inputPath = opts.inputPath;
+    ref.import = opts.import;
+    ref.outputPath = dir.path("reference.so");
+    CompileReport refReport;
+    if (failed(compileModel(ctx, ref, refReport)) ||
+        failed(compareModels(loc, opts.outputPath, ref.outputPath,
+                             opts.validateInputsDir, dir.path(""), report)))
+      return failure();
+  }
   report.compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
@@ -263,7 +276,22 @@ LogicalResult mlir::qopt::writeReport(const CompileReport &r,
      << "  \"weight_bytes_fp32\": " << r.weightBytesFp32 << ",\n"
      << "  \"arena_bytes\": " << r.arenaBytes << ",\n"
      << "  \"arena_lower_bound_bytes\": " << r.arenaLowerBoundBytes << ",\n"
-     << "  \"compile_seconds\": " << llvm::formatv("{0:f3}", r.compileSeconds)
-     << "\n}\n";
+     << "  \"compile_seconds\": " << llvm::formatv("{0:f3}", r.compileSeconds);
+  if (r.validationSamples) {
+    os << ",\n  \"validation_samples\": " << r.validationSamples
+       << ",\n  \"outputs\": [";
+    for (size_t i = 0; i < r.accuracy.size(); ++i) {
+      const OutputAccuracy &a = r.accuracy[i];
+      std::string name;
+      llvm::raw_string_ostream ns(name);
+      ns.write_escaped(a.name);
+      os << (i ? ",\n" : "\n") << "    {\"name\": \"" << name
+         << "\", \"max_abs_error\": " << llvm::formatv("{0:e}", a.maxAbsError)
+         << ", \"max_rel_error\": " << llvm::formatv("{0:e}", a.maxRelError)
+         << ", \"cosine\": " << llvm::formatv("{0:f8}", a.cosine) << "}";
+    }
+    os << "\n  ]";
+  }
+  os << "\n}\n";
   return success();
 }

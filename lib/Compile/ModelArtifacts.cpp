@@ -1,5 +1,6 @@
 //===- ModelArtifacts.cpp - Files that make up a model library ------------===//
 #include "ModelArtifacts.h"
+#include "Validate.h"
 
 #include "qopt/Runtime/qopt_runtime.h"
 
@@ -258,19 +259,12 @@ static LogicalResult writeHeader(const ModelSignature &sig,
   return success();
 }
 
-/// The folder holding include/ and lib/ of the runtime: the parent of the
-/// directory of this executable (build tree and install tree alike).
-static std::string runtimePrefix() {
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      nullptr, reinterpret_cast<void *>(&runtimePrefix));
-  return llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)).str();
-}
 
 LogicalResult mlir::qopt::linkModelLibrary(
     Location loc, const ArtifactDir &dir, const ModelSignature &sig,
     const WeightBlob &weights, llvm::StringRef object,
     llvm::StringRef outputPath, llvm::StringRef graphSymbol) {
-  std::string prefix = runtimePrefix();
+  std::string prefix = getQOptPrefix();
   std::string include = prefix + "/include";
   std::string runtimeLib = prefix + "/lib/libqopt_runtime.a";
   std::string runtimeHeader = include + "/qopt/Runtime/qopt_runtime.h";

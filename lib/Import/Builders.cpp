@@ -145,3 +145,47 @@ Value onnx_import::buildElementwise(
       });
   return op.getResult(0);
 }
+
+std::optional<HostTensor> onnx_import::foldBinaryOnHost(
+    const HostTensor &a, const HostTensor &b,
+    llvm::function_ref<double(double, double)> onFloat,
+    llvm::function_ref<int64_t(int64_t, int64_t)> onInt) {
+  auto shape = broadcastShapes(a.shape, b.shape);
+  if (!shape)
+    return std::nullopt;
+  HostTensor r;
+  r.onnxType = a.onnxType;
+  r.shape = *shape;
+  int64_t n = r.numElements();
+  if (n > kHostFoldLimit)
+    return std::nullopt;
+  size_t rank = shape->size();
+  // Index of an output element in an operand, honouring broadcast dims.
+  auto sourceIndex = [&](const HostTensor &t, int64_t flat) {
+    int64_t idx = 0, stride = 1;
+    for (size_t d = rank; d-- > 0;) {
+      int64_t coord = flat % (*shape)[d];
+      flat /= (*shape)[d];
+      size_t td = d + t.shape.size();
+      if (td < rank)
+        continue; // a leading dim the operand does not have
+      td -= rank;
+      int64_t dim = t.shape[td];
+      idx += (dim == 1 ? 0 : coord) * stride;
+      stride *= dim;
+    }
+    return idx;
+  };
+  if (r.isFloat())
+    r.f.resize(n);
+  else
+    r.i.resize(n);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t ia = sourceIndex(a, k), ib = sourceIndex(b, k);
+    if (r.isFloat())
+      r.f[k] = onFloat(a.asDouble(ia), b.asDouble(ib));
+    else
+      r.i[k] = onInt(a.asInt(ia), b.asInt(ib));
+  }
+  return r;
+}

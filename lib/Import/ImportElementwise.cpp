@@ -19,36 +19,90 @@ static LogicalResult checkBinary(NodeContext &n) {
   return success();
 }
 
-template <typename TosaOp>
-static LogicalResult importTosaBinary(NodeContext &n) {
-  if (failed(checkBinary(n)))
+enum class Arith { Add, Sub, Mul, Div };
+
+/// Folds the op on the host when both inputs are small compile-time
+/// constants (shape arithmetic); returns failure when it cannot.
+static LogicalResult foldArithOnHost(NodeContext &n, Arith kind) {
+  const HostTensor *a = n.constantInput(0), *b = n.constantInput(1);
+  if (!a || !b)
     return failure();
-  OpBuilder &b = n.builder();
-  Value r;
-  if constexpr (std::is_same_v<TosaOp, tosa::MulOp>)
-    r = mulBroadcast(b, n.loc, n.input(0), n.input(1));
-  else if constexpr (std::is_same_v<TosaOp, tosa::AddOp>)
-    r = addBroadcast(b, n.loc, n.input(0), n.input(1));
-  else
-    r = subBroadcast(b, n.loc, n.input(0), n.input(1));
-  return n.setOutputs(r, {n.inputOnnxType(0)});
+  bool isUnsigned = isUnsignedOnnxType(a->onnxType);
+  auto r = foldBinaryOnHost(
+      *a, *b,
+      [&](double x, double y) {
+        switch (kind) {
+        case Arith::Add: return x + y;
+        case Arith::Sub: return x - y;
+        case Arith::Mul: return x * y;
+        case Arith::Div: return x / y;
+        }
+        return 0.0;
+      },
+      [&](int64_t x, int64_t y) -> int64_t {
+        switch (kind) {
+        case Arith::Add: return (int64_t)((uint64_t)x + (uint64_t)y);
+        case Arith::Sub: return (int64_t)((uint64_t)x - (uint64_t)y);
+        case Arith::Mul: return (int64_t)((uint64_t)x * (uint64_t)y);
+        case Arith::Div:
+          if (y == 0)
+            return 0; // undefined in ONNX; never reached by valid shapes
+          return isUnsigned ? (int64_t)((uint64_t)x / (uint64_t)y) : x / y;
+        }
+        return 0;
+      });
+  if (!r)
+    return failure();
+  return n.setConstantOutput(0, std::move(*r));
 }
 
-static LogicalResult importDiv(NodeContext &n) {
+/// TOSA's add/sub/mul cover f32, f16, bf16 and i32; other types (f64, i8,
+/// i16, i64, unsigned) and all divisions use a linalg.generic.
+static bool tosaHandles(Type elt, Arith kind) {
+  return kind != Arith::Div &&
+         (elt.isF32() || elt.isF16() || elt.isBF16() || elt.isInteger(32));
+}
+
+template <Arith kind>
+static LogicalResult importArith(NodeContext &n) {
   if (failed(checkBinary(n)))
     return failure();
+  if (succeeded(foldArithOnHost(n, kind)))
+    return success();
+  OpBuilder &b = n.builder();
   Type elt = n.inputType(0).getElementType();
+  if (tosaHandles(elt, kind)) {
+    Value r = kind == Arith::Add ? addBroadcast(b, n.loc, n.input(0), n.input(1))
+              : kind == Arith::Sub
+                  ? subBroadcast(b, n.loc, n.input(0), n.input(1))
+                  : mulBroadcast(b, n.loc, n.input(0), n.input(1));
+    return n.setOutputs(r, {n.inputOnnxType(0)});
+  }
   bool isUnsigned = isUnsignedOnnxType(n.inputOnnxType(0));
-  // A true division (not reciprocal-multiply) so results match ONNX bit for
-  // bit; integer division truncates toward zero as in C.
+  bool isFloat = llvm::isa<FloatType>(elt);
+  // Division is a true division (not reciprocal-multiply) so results match
+  // ONNX bit for bit; integer division truncates toward zero as in C.
   Value r = buildElementwise(
-      n.builder(), n.loc, {n.input(0), n.input(1)}, elt,
-      [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
-        if (llvm::isa<FloatType>(elt))
-          return arith::DivFOp::create(b, loc, a[0], a[1]);
-        if (isUnsigned)
-          return arith::DivUIOp::create(b, loc, a[0], a[1]);
-        return arith::DivSIOp::create(b, loc, a[0], a[1]);
+      b, n.loc, {n.input(0), n.input(1)}, elt,
+      [&](OpBuilder &nb, Location loc, ValueRange a) -> Value {
+        switch (kind) {
+        case Arith::Add:
+          return isFloat ? arith::AddFOp::create(nb, loc, a[0], a[1]).getResult()
+                         : arith::AddIOp::create(nb, loc, a[0], a[1]).getResult();
+        case Arith::Sub:
+          return isFloat ? arith::SubFOp::create(nb, loc, a[0], a[1]).getResult()
+                         : arith::SubIOp::create(nb, loc, a[0], a[1]).getResult();
+        case Arith::Mul:
+          return isFloat ? arith::MulFOp::create(nb, loc, a[0], a[1]).getResult()
+                         : arith::MulIOp::create(nb, loc, a[0], a[1]).getResult();
+        case Arith::Div:
+          if (isFloat)
+            return arith::DivFOp::create(nb, loc, a[0], a[1]);
+          if (isUnsigned)
+            return arith::DivUIOp::create(nb, loc, a[0], a[1]);
+          return arith::DivSIOp::create(nb, loc, a[0], a[1]);
+        }
+        llvm_unreachable("covered switch");
       });
   return n.setOutputs(r, {n.inputOnnxType(0)});
 }
@@ -124,10 +178,10 @@ static LogicalResult importSoftmax(NodeContext &n) {
 }
 
 void onnx_import::registerElementwiseOps(OpRegistry &r) {
-  r.onOp("Add", 7, importTosaBinary<tosa::AddOp>);
-  r.onOp("Sub", 7, importTosaBinary<tosa::SubOp>);
-  r.onOp("Mul", 7, importTosaBinary<tosa::MulOp>);
-  r.onOp("Div", 7, importDiv);
+  r.onOp("Add", 7, importArith<Arith::Add>);
+  r.onOp("Sub", 7, importArith<Arith::Sub>);
+  r.onOp("Mul", 7, importArith<Arith::Mul>);
+  r.onOp("Div", 7, importArith<Arith::Div>);
   r.onOp("Relu", 6, importRelu);
   r.onOp("Sigmoid", 6, importFloatUnary<tosa::SigmoidOp>);
   r.onOp("Tanh", 6, importFloatUnary<tosa::TanhOp>);

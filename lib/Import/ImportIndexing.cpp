@@ -1,4 +1,5 @@
-//===- ImportIndexing.cpp - ONNX shape, slicing, gathering and padding ops ---===//
+//===- ImportIndexing.cpp - ONNX shape, slicing, gathering and padding ops
+//---===//
 //
 // Shapes are static, so Shape and Size are always compile-time constants;
 // the ops that shape computations chain through (Gather, Slice, Squeeze,
@@ -27,6 +28,8 @@ using onnx::TensorProto;
 
 /// Largest output, in elements, that an op folds on the host.
 static constexpr int64_t kFoldLimit = 1 << 16;
+/// Largest constant input, in elements, that folding reads on the host.
+static constexpr int64_t kFoldInputLimit = 1 << 20;
 
 //===----------------------------------------------------------------------===//
 // Host helpers
@@ -100,11 +103,13 @@ static std::optional<std::vector<int64_t>> constInts(NodeContext &n, size_t i) {
   return v;
 }
 
-/// Input 0 as a host tensor when it is constant and the result of folding
-/// (`outElements`) stays small.
+/// Input `i` as a host tensor when it is constant and both it and the result
+/// of folding (`outElements`) stay small: a weight is never decoded to the
+/// host just to slice a few rows out of it.
 static const HostTensor *foldableInput(NodeContext &n, size_t i,
                                        int64_t outElements) {
-  if (outElements > kFoldLimit)
+  if (outElements > kFoldLimit ||
+      n.inputType(i).getNumElements() > kFoldInputLimit)
     return nullptr;
   return n.constantInput(i);
 }
@@ -117,48 +122,6 @@ static std::optional<int64_t> hostIndex(int64_t v, int64_t dim) {
   if (v < 0 || v >= dim)
     return std::nullopt;
   return v;
-}
-
-/// The static shape the model declares for output `i` of the node (as a
-/// graph output or in value_info), when every dim is known. Ops whose shape
-/// operands are runtime values use it: the values must agree with it.
-static std::optional<std::vector<int64_t>> declaredShape(NodeContext &n,
-                                                         size_t i) {
-  if ((int)i >= n.node.output_size() || n.node.output(i).empty())
-    return std::nullopt;
-  const std::string &name = n.node.output(i);
-  auto fromInfo = [&](const onnx::ValueInfoProto &vi)
-      -> std::optional<std::vector<int64_t>> {
-    if (vi.name() != name || !vi.type().has_tensor_type() ||
-        !vi.type().tensor_type().has_shape())
-      return std::nullopt;
-    std::vector<int64_t> shape;
-    for (const auto &d : vi.type().tensor_type().shape().dim()) {
-      if (!d.has_dim_value() || d.dim_value() < 0)
-        return std::nullopt;
-      shape.push_back(d.dim_value());
-    }
-    return shape;
-  };
-  const onnx::GraphProto &g = n.g.model.graph();
-  for (const auto &vi : g.output())
-    if (auto s = fromInfo(vi))
-      return s;
-  for (const auto &vi : g.value_info())
-    if (auto s = fromInfo(vi))
-      return s;
-  return std::nullopt;
-}
-
-/// The declared shape of output `i`, or an error saying that `what` must be
-/// a compile-time constant.
-static FailureOr<std::vector<int64_t>>
-shapeForRuntime(NodeContext &n, llvm::StringRef what, size_t i = 0) {
-  if (auto s = declaredShape(n, i))
-    return *s;
-  return n.fail(what + " must be a compile-time constant, or the model must "
-                       "declare a static shape for output '" +
-                n.node.output(i) + "'");
 }
 
 //===----------------------------------------------------------------------===//
@@ -185,13 +148,12 @@ static Value toIndex(OpBuilder &b, Location loc, Value v) {
 static Value normIndex(OpBuilder &b, Location loc, Value idx, int64_t dim) {
   Value i = toIndex(b, loc, idx);
   Value zero = indexConst(b, loc, 0);
-  Value neg =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
   Value wrapped = arith::AddIOp::create(b, loc, i, indexConst(b, loc, dim));
   i = arith::SelectOp::create(b, loc, neg, wrapped, i);
   i = arith::MaxSIOp::create(b, loc, i, zero);
-  return arith::MinSIOp::create(b, loc, i,
-                                indexConst(b, loc, std::max<int64_t>(dim - 1, 0)));
+  return arith::MinSIOp::create(
+      b, loc, i, indexConst(b, loc, std::max<int64_t>(dim - 1, 0)));
 }
 
 /// The map from `numLoops` loop dims to the listed dims.
@@ -281,10 +243,9 @@ static Value extractSlice(OpBuilder &b, Location loc, Value v,
     identity &= offsets[d] == 0 && (strides[d] == 1 || sizes[d] <= 1);
   if (identity)
     return v;
-  return tensor::ExtractSliceOp::create(b, loc, ty.clone(sizes), v,
-                                        foldResults(b, offsets),
-                                        foldResults(b, sizes),
-                                        foldResults(b, strides));
+  return tensor::ExtractSliceOp::create(
+      b, loc, ty.clone(sizes), v, foldResults(b, offsets),
+      foldResults(b, sizes), foldResults(b, strides));
 }
 
 /// Scalar element `k` of a small tensor input: an arith.constant when the
@@ -337,7 +298,7 @@ static LogicalResult importSize(NodeContext &n) {
 static LogicalResult importConstantOfShape(NodeContext &n) {
   auto dims = constInts(n, 0);
   if (!dims) {
-    auto declared = shapeForRuntime(n, "the shape input");
+    auto declared = n.shapeForRuntime("the shape input");
     if (failed(declared))
       return failure();
     dims = *declared;
@@ -376,7 +337,7 @@ static LogicalResult importRange(NodeContext &n) {
   if (!start || !limit || !delta) {
     // Runtime values: the declared length fixes the shape; element k is
     // start + k * delta.
-    auto declared = shapeForRuntime(n, "start, limit and delta");
+    auto declared = n.shapeForRuntime("start, limit and delta");
     if (failed(declared))
       return failure();
     if (declared->size() != 1)
@@ -391,8 +352,8 @@ static LogicalResult importRange(NodeContext &n) {
             Value k =
                 arith::IndexCastOp::create(b, loc, b.getI64Type(), ivs[0]);
             k = arith::SIToFPOp::create(b, loc, elt, k);
-            return arith::AddFOp::create(
-                b, loc, s, arith::MulFOp::create(b, loc, k, d));
+            return arith::AddFOp::create(b, loc, s,
+                                         arith::MulFOp::create(b, loc, k, d));
           }
           Value k = arith::IndexCastOp::create(b, loc, elt, ivs[0]);
           return arith::AddIOp::create(b, loc, s,
@@ -460,10 +421,10 @@ static LogicalResult importEyeLike(NodeContext &n) {
   Value r = buildIndexed(
       b, n.loc, ty.getShape(), elt, {}, {},
       [&](OpBuilder &nb, Location nl, llvm::ArrayRef<Value> ivs, ValueRange) {
-        Value diag = arith::AddIOp::create(nb, nl, ivs[0],
-                                           indexConst(nb, nl, k));
-        Value on = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                         diag, ivs[1]);
+        Value diag =
+            arith::AddIOp::create(nb, nl, ivs[0], indexConst(nb, nl, k));
+        Value on = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, diag,
+                                         ivs[1]);
         return arith::SelectOp::create(nb, nl, on, oneS, zeroS).getResult();
       });
   return n.setOutputs(r, {type});
@@ -495,7 +456,7 @@ static LogicalResult setReshaped(NodeContext &n, llvm::ArrayRef<int64_t> shape);
 /// Binds output 0 to `in` reshaped to the declared output shape when the
 /// axes are runtime values.
 static LogicalResult setReshapedToDeclared(NodeContext &n) {
-  auto shape = shapeForRuntime(n, "the axes input");
+  auto shape = n.shapeForRuntime("the axes input");
   if (failed(shape))
     return failure();
   if (product(*shape) != product(n.inputType(0).getShape()))
@@ -504,7 +465,8 @@ static LogicalResult setReshapedToDeclared(NodeContext &n) {
 }
 
 /// Binds output 0 to `in` reshaped to `shape` (folded when constant).
-static LogicalResult setReshaped(NodeContext &n, llvm::ArrayRef<int64_t> shape) {
+static LogicalResult setReshaped(NodeContext &n,
+                                 llvm::ArrayRef<int64_t> shape) {
   if (const HostTensor *c = foldableInput(n, 0, product(shape)))
     return n.setConstantOutput(0, hostReshape(*c, shape));
   return n.setOutputs(reshapeTo(n.builder(), n.loc, n.input(0), shape),
@@ -569,7 +531,7 @@ static LogicalResult importExpand(NodeContext &n) {
   if (auto target = constInts(n, 1)) {
     shape = broadcastShapes(ty.getShape(), *target);
   } else {
-    auto declared = shapeForRuntime(n, "the shape input");
+    auto declared = n.shapeForRuntime("the shape input");
     if (failed(declared))
       return failure();
     shape = broadcastShapes(ty.getShape(), *declared);
@@ -598,7 +560,7 @@ static LogicalResult importTile(NodeContext &n) {
   auto repeats = constInts(n, 1);
   if (!repeats) {
     // Runtime repeats: the declared output shape fixes them.
-    auto declared = shapeForRuntime(n, "the repeats input");
+    auto declared = n.shapeForRuntime("the repeats input");
     if (failed(declared))
       return failure();
     if ((int64_t)declared->size() != ty.getRank())
@@ -694,7 +656,7 @@ static LogicalResult importSpaceToDepth(NodeContext &n) {
 static LogicalResult importRuntimeSlice(NodeContext &n) {
   auto ty = n.inputType(0);
   int64_t rank = ty.getRank();
-  auto declared = shapeForRuntime(n, "starts, ends, axes and steps");
+  auto declared = n.shapeForRuntime("starts, ends, axes and steps");
   if (failed(declared))
     return failure();
   if ((int64_t)declared->size() != rank)
@@ -733,13 +695,13 @@ static LogicalResult importRuntimeSlice(NodeContext &n) {
       Value neg =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, s, zero);
       Value sd = arith::SelectOp::create(
-          b, loc, neg, arith::AddIOp::create(b, loc, s, indexConst(b, loc, dim)),
-          s);
+          b, loc, neg,
+          arith::AddIOp::create(b, loc, s, indexConst(b, loc, dim)), s);
       Value forward =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, st, zero);
-      Value hi = arith::SelectOp::create(b, loc, forward,
-                                         indexConst(b, loc, dim),
-                                         indexConst(b, loc, dim - 1));
+      Value hi =
+          arith::SelectOp::create(b, loc, forward, indexConst(b, loc, dim),
+                                  indexConst(b, loc, dim - 1));
       sd = arith::MaxSIOp::create(b, loc, sd, zero);
       sd = arith::MinSIOp::create(b, loc, sd, hi);
       if (axisC) {
@@ -809,8 +771,7 @@ static LogicalResult importSlice(NodeContext &n) {
       return n.fail("axis " + std::to_string(axes[i]) +
                     " is out of range or repeated");
     seen[*ax] = true;
-    int64_t dim = ty.getDimSize(*ax), s = starts[i], e = ends[i],
-            st = steps[i];
+    int64_t dim = ty.getDimSize(*ax), s = starts[i], e = ends[i], st = steps[i];
     if (st == 0)
       return n.fail("step is zero");
     if (s < 0)
@@ -877,7 +838,7 @@ static LogicalResult importSplit(NodeContext &n) {
     } else {
       // Runtime split sizes: the declared output shapes fix them.
       for (int64_t k = 0; k < outs; ++k) {
-        auto declared = shapeForRuntime(n, "the split input", k);
+        auto declared = n.shapeForRuntime("the split input", k);
         if (failed(declared))
           return failure();
         if ((int64_t)declared->size() != rank)
@@ -936,8 +897,8 @@ static LogicalResult importSplit(NodeContext &n) {
         return failure();
       continue;
     }
-    results.push_back(extractSlice(b, n.loc, n.input(0), offsets, sizes,
-                                   strides));
+    results.push_back(
+        extractSlice(b, n.loc, n.input(0), offsets, sizes, strides));
     types.push_back(n.inputOnnxType(0));
   }
   return c ? success() : n.setOutputs(results, types);
@@ -960,7 +921,9 @@ static LogicalResult importGather(NodeContext &n) {
   shape.insert(shape.end(), dty.getShape().begin() + *axis + 1,
                dty.getShape().end());
 
-  const HostTensor *idx = n.constantInput(1);
+  // The indices are no larger than the output, so this decodes little.
+  const HostTensor *idx =
+      product(shape) <= kFoldLimit ? n.constantInput(1) : nullptr;
   const HostTensor *c = idx ? foldableInput(n, 0, product(shape)) : nullptr;
   if (c) {
     auto inStrides = stridesOf(c->shape);
@@ -973,8 +936,9 @@ static LogicalResult importGather(NodeContext &n) {
       auto i = hostIndex(idx->asInt(lin), dim);
       bad |= !i;
       for (int64_t d = 0; d < r; ++d) {
-        int64_t v = d < *axis ? o[d] : d == *axis ? i.value_or(0)
-                                                  : o[d - 1 + q];
+        int64_t v = d < *axis    ? o[d]
+                    : d == *axis ? i.value_or(0)
+                                 : o[d - 1 + q];
         s += v * inStrides[d];
       }
       return s;
@@ -984,8 +948,7 @@ static LogicalResult importGather(NodeContext &n) {
     return n.setConstantOutput(0, std::move(t));
   }
   int64_t outRank = shape.size();
-  AffineMap idxMap =
-      dimsMap(n.g.ctx, outRank, iota(*axis, q));
+  AffineMap idxMap = dimsMap(n.g.ctx, outRank, iota(*axis, q));
   Value data = n.input(0);
   Value res = buildIndexed(
       n.builder(), n.loc, shape, dty.getElementType(), {n.input(1)}, {idxMap},
@@ -1124,8 +1087,7 @@ static LogicalResult importScatterElements(NodeContext &n) {
           match = arith::AndIOp::create(b, loc, match, eq);
         }
         Value upd = combine(b, loc, *red, args[2], args[1], isUnsigned);
-        return arith::SelectOp::create(b, loc, match, upd, args[2])
-            .getResult();
+        return arith::SelectOp::create(b, loc, match, upd, args[2]).getResult();
       });
   return n.setOutputs(res, {n.inputOnnxType(0)});
 }
@@ -1171,8 +1133,7 @@ static LogicalResult importScatterND(NodeContext &n) {
           match = arith::AndIOp::create(b, loc, match, eq);
         }
         Value upd = combine(b, loc, *red, args[1], args[0], isUnsigned);
-        return arith::SelectOp::create(b, loc, match, upd, args[1])
-            .getResult();
+        return arith::SelectOp::create(b, loc, match, upd, args[1]).getResult();
       });
   return n.setOutputs(res, {n.inputOnnxType(0)});
 }
@@ -1279,11 +1240,11 @@ static LogicalResult importPad(NodeContext &n) {
     padValue = {};
   } else if (n.opset < 11) {
     double v = n.attrFloat("value", 0.0f);
-    padValue = llvm::isa<FloatType>(elt)
-                   ? arith::ConstantOp::create(b, n.loc, elt,
-                                               b.getFloatAttr(elt, v))
-                   : arith::ConstantOp::create(
-                         b, n.loc, elt, b.getIntegerAttr(elt, (int64_t)v));
+    padValue =
+        llvm::isa<FloatType>(elt)
+            ? arith::ConstantOp::create(b, n.loc, elt, b.getFloatAttr(elt, v))
+            : arith::ConstantOp::create(b, n.loc, elt,
+                                        b.getIntegerAttr(elt, (int64_t)v));
   } else if (n.hasInput(2)) {
     padValue = scalarInput(n, 2);
   } else {
@@ -1293,7 +1254,7 @@ static LogicalResult importPad(NodeContext &n) {
   if (!pads) {
     // Runtime pads: the declared output shape fixes the result; the leading
     // pads are read at run time.
-    auto declared = shapeForRuntime(n, "the pads input");
+    auto declared = n.shapeForRuntime("the pads input");
     if (failed(declared))
       return failure();
     if ((int64_t)declared->size() != rank)
@@ -1304,9 +1265,9 @@ static LogicalResult importPad(NodeContext &n) {
     for (int64_t d = 0; d < rank; ++d)
       if (mode != "constant" && ty.getDimSize(d) == 0 && (*declared)[d])
         return n.fail("cannot pad an empty dim in " + mode + " mode");
-    return n.setOutputs(padGeneric(b, n.loc, n.input(0), *declared, lo, mode,
-                                   padValue),
-                        {n.inputOnnxType(0)});
+    return n.setOutputs(
+        padGeneric(b, n.loc, n.input(0), *declared, lo, mode, padValue),
+        {n.inputOnnxType(0)});
   }
 
   std::vector<int64_t> lo(rank, 0), hi(rank, 0), shape(ty.getShape());
@@ -1322,8 +1283,8 @@ static LogicalResult importPad(NodeContext &n) {
   if (mode == "constant") {
     // Negative pads crop first.
     Value v = n.input(0);
-    std::vector<int64_t> offs(rank, 0), sizes(ty.getShape()),
-        strides(rank, 1), plo(rank), phi(rank);
+    std::vector<int64_t> offs(rank, 0), sizes(ty.getShape()), strides(rank, 1),
+        plo(rank), phi(rank);
     for (int64_t d = 0; d < rank; ++d) {
       offs[d] = std::max<int64_t>(-lo[d], 0);
       sizes[d] -= offs[d] + std::max<int64_t>(-hi[d], 0);
@@ -1374,11 +1335,14 @@ static LogicalResult importTrilu(NodeContext &n) {
       [&](OpBuilder &nb, Location nl, llvm::ArrayRef<Value> ivs,
           ValueRange args) {
         // Keep (i, j) when j - i >= k (upper) or j - i <= k (lower).
-        Value diff = arith::SubIOp::create(nb, nl, ivs[rank - 1], ivs[rank - 2]);
-        Value keep = arith::CmpIOp::create(
-            nb, nl, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-            diff, k);
-        Value zero = arith::ConstantOp::create(nb, nl, elt, nb.getZeroAttr(elt));
+        Value diff =
+            arith::SubIOp::create(nb, nl, ivs[rank - 1], ivs[rank - 2]);
+        Value keep = arith::CmpIOp::create(nb, nl,
+                                           upper ? arith::CmpIPredicate::sge
+                                                 : arith::CmpIPredicate::sle,
+                                           diff, k);
+        Value zero =
+            arith::ConstantOp::create(nb, nl, elt, nb.getZeroAttr(elt));
         return arith::SelectOp::create(nb, nl, keep, args[0], zero).getResult();
       });
   return n.setOutputs(res, {n.inputOnnxType(0)});
@@ -1398,7 +1362,7 @@ static LogicalResult importOneHot(NodeContext &n) {
       return n.fail("depth must be a scalar");
     depth = depthT->asInt(0);
   } else {
-    auto declared = shapeForRuntime(n, "the depth input");
+    auto declared = n.shapeForRuntime("the depth input");
     if (failed(declared))
       return failure();
     if ((int64_t)declared->size() != r + 1)

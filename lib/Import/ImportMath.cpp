@@ -272,6 +272,13 @@ static Value promote(OpBuilder &b, Location loc, Value v) {
   return ct == v.getType() ? v : arith::ExtFOp::create(b, loc, ct, v);
 }
 
+/// bf16 arithmetic would lower to libcalls (__truncsfbf2): widen to f32.
+static Value widenBF16(OpBuilder &b, Location loc, Value v) {
+  if (!v.getType().isBF16())
+    return v;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
 static Value demote(OpBuilder &b, Location loc, Value v, Type elt) {
   if (v.getType() == elt)
     return v;
@@ -334,6 +341,10 @@ static LogicalResult emitElementwise(NodeContext &n, ValueRange ins, Type outElt
 /// The node's present inputs, all of one element type.
 static FailureOr<SmallVector<Value>> sameTypeInputs(NodeContext &n,
                                                     size_t minCount) {
+  // Before opset 7, binary ops broadcast the second input from `axis`.
+  if (n.opset < 7 && n.attrInt("broadcast", 0) && n.attr("axis"))
+    return n.fail("legacy broadcasting with an 'axis' attribute (opset < 7) "
+                  "is not supported");
   SmallVector<Value> ins;
   for (size_t i = 0; i < n.numInputs(); ++i)
     if (n.hasInput(i))
@@ -520,7 +531,7 @@ static LogicalResult importFloatClass(NodeContext &n, bool isNaN) {
         Value x = a[0];
         if (isNaN)
           return cmpF(b, loc, arith::CmpFPredicate::UNO, x, x);
-        Value r = constLike(b, loc, i1, 0);
+        Value r;
         if (pos)
           r = cmpF(b, loc, arith::CmpFPredicate::OEQ, x,
                    constLike(b, loc, x.getType(), inf));
@@ -529,7 +540,7 @@ static LogicalResult importFloatClass(NodeContext &n, bool isNaN) {
                          constLike(b, loc, x.getType(), -inf));
           r = pos ? arith::OrIOp::create(b, loc, r, m).getResult() : m;
         }
-        return r;
+        return r ? r : constLike(b, loc, i1, 0);
       },
       TensorProto::BOOL);
 }
@@ -828,8 +839,9 @@ static LogicalResult importVariadic(NodeContext &n, Variadic kind) {
   return emitElementwise(
       n, *ins, elt,
       [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
-        Value r = a[0];
+        Value r = widenBF16(b, loc, a[0]);
         for (Value v : a.drop_front()) {
+          v = widenBF16(b, loc, v);
           switch (kind) {
           case Variadic::Max:
             r = isFloat ? maxF(b, loc, r, v) : maxI(b, loc, r, v, isUnsigned);
@@ -845,8 +857,8 @@ static LogicalResult importVariadic(NodeContext &n, Variadic kind) {
           }
         }
         if (kind == Variadic::Mean)
-          r = divF(b, loc, r, constLike(b, loc, elt, count));
-        return r;
+          r = divF(b, loc, r, constLike(b, loc, r.getType(), count));
+        return demote(b, loc, r, elt);
       },
       onnxType);
 }
@@ -859,6 +871,9 @@ static LogicalResult importPow(NodeContext &n) {
   auto xt = n.inputType(0), yt = n.inputType(1);
   if (!xt || !yt)
     return n.fail("expects two inputs");
+  if (n.opset < 7 && n.attrInt("broadcast", 0) && n.attr("axis"))
+    return n.fail("legacy broadcasting with an 'axis' attribute (opset < 7) "
+                  "is not supported");
   Type elt = xt.getElementType(), yElt = yt.getElementType();
   if (elt.isInteger(1) || yElt.isInteger(1))
     return n.fail("bool inputs are not supported");
@@ -968,10 +983,16 @@ static LogicalResult importPRelu(NodeContext &n) {
       n, *ins, elt,
       [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
         Value zero = constLike(b, loc, elt, 0);
-        if (isFloat)
-          return selectV(b, loc,
-                         cmpF(b, loc, arith::CmpFPredicate::OLT, a[0], zero),
-                         mulF(b, loc, a[0], a[1]), a[0]);
+        if (isFloat) {
+          Value x = widenBF16(b, loc, a[0]);
+          Value y = mulF(b, loc, x, widenBF16(b, loc, a[1]));
+          return demote(b, loc,
+                        selectV(b, loc,
+                                cmpF(b, loc, arith::CmpFPredicate::OLT, x,
+                                     constLike(b, loc, x.getType(), 0)),
+                                y, x),
+                        elt);
+        }
         if (isUnsigned)
           return a[0];
         Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
@@ -1054,19 +1075,19 @@ static LogicalResult importClip(NodeContext &n) {
       [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
         auto boundValue = [&](const std::optional<HostVal> &c, int idx) -> Value {
           if (idx >= 0)
-            return a[idx];
+            return widenBF16(b, loc, a[idx]);
           if (!c)
             return {};
           if (isFloat)
-            return constLike(b, loc, elt, c->f);
+            return constLike(b, loc, elt.isBF16() ? b.getF32Type() : elt, c->f);
           return arith::ConstantOp::create(b, loc, b.getIntegerAttr(elt, c->i));
         };
-        Value v = a[0];
+        Value v = widenBF16(b, loc, a[0]);
         if (Value l = boundValue(lo, loIdx))
           v = isFloat ? maxF(b, loc, v, l) : maxI(b, loc, v, l, isUnsigned);
         if (Value h = boundValue(hi, hiIdx))
           v = isFloat ? minF(b, loc, v, h) : minI(b, loc, v, h, isUnsigned);
-        return v;
+        return demote(b, loc, v, elt);
       },
       onnxType);
 }
@@ -1090,6 +1111,8 @@ static LogicalResult castTo(NodeContext &n, int32_t to) {
     return n.fail(std::string("casting to ") + onnxTypeName(to) +
                   " is not supported (strings, float8, int4 and complex types "
                   "are not)");
+  if (from == to && !smallConstant(n, 0))
+    return n.setOutputs(n.input(0), {to});
   bool fromFloat = isFloatOnnx(from), toFloat = isFloatOnnx(to);
   bool toUnsigned = isUnsignedOnnxType(to);
   if (tryFold(

@@ -47,12 +47,15 @@ static LogicalResult importReshape(NodeContext &n) {
   std::vector<int64_t> target;
   if (n.opset < 5) {
     target = n.attrInts("shape");
-  } else {
-    const HostTensor *s = n.constantInput(1);
-    if (!s)
-      return n.fail("the shape input must be a compile-time constant");
+  } else if (const HostTensor *s = n.constantInput(1)) {
     for (int64_t k = 0; k < s->numElements(); ++k)
       target.push_back(s->asInt(k));
+  } else {
+    // A shape computed at run time must agree with the declared one.
+    auto declared = n.shapeForRuntime("the shape input");
+    if (failed(declared))
+      return failure();
+    target = *declared;
   }
   auto shape = resolveReshape(n, xt.getShape(), target,
                               n.attrInt("allowzero", 0) != 0);
@@ -129,6 +132,34 @@ static LogicalResult importConcat(NodeContext &n) {
   }
   if (ins.size() == 1)
     return n.setOutputs(ins[0], {n.inputOnnxType(0)});
+  // Concatenations of small constants (shape computations) fold.
+  int64_t total = 1;
+  for (int64_t d : shape)
+    total *= d;
+  std::vector<const HostTensor *> hosts;
+  for (size_t i = 0; i < n.numInputs(); ++i)
+    if (n.hasInput(i))
+      hosts.push_back(n.constantInput(i));
+  if (total <= kHostFoldLimit &&
+      llvm::all_of(hosts, [](const HostTensor *h) { return h != nullptr; })) {
+    HostTensor r;
+    r.onnxType = hosts[0]->onnxType;
+    r.shape.assign(shape.begin(), shape.end());
+    int64_t outer = 1;
+    for (int64_t d = 0; d < *axis; ++d)
+      outer *= shape[d];
+    for (int64_t o = 0; o < outer; ++o)
+      for (const HostTensor *h : hosts) {
+        int64_t chunk = h->numElements() / std::max<int64_t>(outer, 1);
+        for (int64_t k = o * chunk; k < (o + 1) * chunk; ++k) {
+          if (r.isFloat())
+            r.f.push_back(h->asDouble(k));
+          else
+            r.i.push_back(h->asInt(k));
+        }
+      }
+    return n.setConstantOutput(0, std::move(r));
+  }
   Value r = tosa::ConcatOp::create(n.builder(), n.loc, t0.clone(shape), ins,
                                    n.builder().getI32IntegerAttr(*axis));
   return n.setOutputs(r, {n.inputOnnxType(0)});

@@ -76,6 +76,15 @@ public:
   std::vector<int64_t> attrInts(llvm::StringRef name,
                                 std::vector<int64_t> dflt = {}) const;
 
+  /// The static shape the model declares for output `i` (as a graph output
+  /// or in value_info) when every dim is known. Ops whose shape operands
+  /// are runtime values use it: the values must agree with it.
+  std::optional<std::vector<int64_t>> declaredOutputShape(size_t i);
+  /// The declared shape of output `i`, or an error saying that `what` must
+  /// be a compile-time constant.
+  FailureOr<std::vector<int64_t>> shapeForRuntime(llvm::StringRef what,
+                                                  size_t i = 0);
+
   /// Binds the node's outputs in order. `onnxTypes` gives their ONNX element
   /// types when they differ from what the MLIR type implies (unsigned ints).
   LogicalResult setOutputs(ValueRange values,
@@ -138,6 +147,8 @@ public:
   /// initializers (weights are never decoded unless an op folds them).
   llvm::StringMap<HostTensor> constants;
   llvm::StringMap<const onnx::TensorProto *> initializers;
+  /// Static shapes declared for values (graph outputs and value_info).
+  llvm::StringMap<std::vector<int64_t>> declaredShapes;
   /// Host value of `name` when known at compile time, else null.
   const HostTensor *getConstant(llvm::StringRef name);
 
@@ -228,4 +239,17 @@ namespace mlir::qopt::onnx_import {
 Value buildElementwise(
     OpBuilder &b, Location loc, ValueRange inputs, Type resultElt,
     llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+} // namespace mlir::qopt::onnx_import
+
+namespace mlir::qopt::onnx_import {
+/// Largest tensor the importer computes on the host (shape arithmetic, not
+/// weights).
+constexpr int64_t kHostFoldLimit = 65536;
+
+/// Elementwise `a op b` with numpy broadcasting on the host, in a's ONNX
+/// type; nullopt when the shapes do not broadcast or the result is large.
+std::optional<HostTensor>
+foldBinaryOnHost(const HostTensor &a, const HostTensor &b,
+                 llvm::function_ref<double(double, double)> onFloat,
+                 llvm::function_ref<int64_t(int64_t, int64_t)> onInt);
 } // namespace mlir::qopt::onnx_import

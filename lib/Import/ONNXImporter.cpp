@@ -134,6 +134,26 @@ std::vector<int64_t> NodeContext::attrInts(llvm::StringRef name,
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
 }
 
+std::optional<std::vector<int64_t>>
+NodeContext::declaredOutputShape(size_t i) {
+  if ((int)i >= node.output_size() || node.output(i).empty())
+    return std::nullopt;
+  auto it = g.declaredShapes.find(node.output(i));
+  if (it == g.declaredShapes.end())
+    return std::nullopt;
+  return it->second;
+}
+
+FailureOr<std::vector<int64_t>>
+NodeContext::shapeForRuntime(llvm::StringRef what, size_t i) {
+  if (auto s = declaredOutputShape(i))
+    return *s;
+  return fail(what +
+              " must be a compile-time constant, or the model must declare a "
+              "static shape for output '" +
+              node.output(i) + "'");
+}
+
 LogicalResult NodeContext::setOutputs(ValueRange values,
                                       llvm::ArrayRef<int32_t> types) {
   if ((int)values.size() < node.output_size())
@@ -321,6 +341,19 @@ LogicalResult GraphImporter::importGraph(
     return failure();
   for (const auto &init : graph.initializer())
     initializers[init.name()] = &init;
+  for (const auto *list : {&graph.output(), &graph.value_info()})
+    for (const auto &vi : *list) {
+      if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape())
+        continue;
+      std::vector<int64_t> shape;
+      bool known = true;
+      for (const auto &d : vi.type().tensor_type().shape().dim()) {
+        known &= d.has_dim_value() && d.dim_value() >= 0;
+        shape.push_back(d.dim_value());
+      }
+      if (known)
+        declaredShapes.try_emplace(vi.name(), std::move(shape));
+    }
   for (const auto &init : graph.sparse_initializer())
     return emitError() << "sparse initializer '" << init.values().name()
                        << "' is not supported";

@@ -1,5 +1,6 @@
 //===- TensorData.cpp - ONNX element types and tensor payloads ------------===//
 #include "ImporterCore.h"
+#include "qopt/Import/ONNXImporter.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/FileSystem.h"
@@ -294,4 +295,29 @@ std::vector<char> onnx_import::hostTensorBytes(const HostTensor &h) {
     }
   }
   return bytes;
+}
+
+std::optional<std::string>
+mlir::qopt::readTensorFile(llvm::StringRef path, TensorFileData &out) {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return "cannot read '" + path.str() + "': " + buf.getError().message();
+  TensorProto proto;
+  if ((*buf)->getBufferSize() > (size_t)INT32_MAX ||
+      !proto.ParseFromArray((*buf)->getBufferStart(), (int)(*buf)->getBufferSize()))
+    return "'" + path.str() + "' is not an ONNX TensorProto";
+  std::vector<char> bytes;
+  if (proto.data_location() == TensorProto::EXTERNAL)
+    return "'" + path.str() + "' uses external data, which is not supported here";
+  if (auto err = readTensorBytes(proto, "", bytes))
+    return "'" + path.str() + "': " + *err;
+  out.name = proto.name();
+  out.onnxType = proto.data_type();
+  out.shape.assign(proto.dims().begin(), proto.dims().end());
+  HostTensor h = decodeHostTensor(proto.data_type(), out.shape, bytes);
+  out.values.resize(h.numElements());
+  for (int64_t k = 0; k < h.numElements(); ++k)
+    out.values[k] = h.asDouble(k);
+  return std::nullopt;
 }

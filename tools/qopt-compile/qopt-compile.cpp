@@ -50,6 +50,12 @@ static cl::opt<std::string> memoryPlot(
     cl::desc("Draw the buffer plan as SVG: buffers over program points and "
              "arena offsets, with the lower bound"),
     cl::value_desc("FILE.svg"), cl::cat(category));
+static cl::opt<std::string> validateInputs(
+    "validate-inputs",
+    cl::desc("Compare every output with the FP32 compile of the same model on "
+             "these inputs (input_K.pb, or one sub-directory per sample); the "
+             "report gets max_abs_error, max_rel_error and cosine per output"),
+    cl::value_desc("DIR"), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",
     cl::desc("Print the pass pipeline (runnable by qopt-opt --pass-pipeline) "
@@ -77,6 +83,7 @@ int main(int argc, char **argv) {
   opts.dumpIRDir = dumpIR;
   opts.printPipeline = printPipeline;
   opts.memoryPlotPath = memoryPlot;
+  opts.validateInputsDir = validateInputs;
   if (!printPipeline) {
     if (inputPath.empty() || outputPath.empty()) {
       errs() << "qopt-compile: error: expected MODEL.onnx and -o OUT.so (see "

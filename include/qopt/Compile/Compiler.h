@@ -22,7 +22,14 @@ struct CompileOptions {
   std::string reportPath;  // JSON report, empty for none
   std::string dumpIRDir;   // the module after each stage, empty for none
   std::string memoryPlotPath; // SVG picture of the buffer plan
+  std::string validateInputsDir; // compare outputs with the FP32 compile
   bool printPipeline = false;
+};
+
+/// Agreement of one output with the FP32 compile of the same model.
+struct OutputAccuracy {
+  std::string name;
+  double maxAbsError = 0, maxRelError = 0, cosine = 1;
 };
 
 /// Figures of one compilation, written to the JSON report.
@@ -33,6 +40,9 @@ struct CompileReport {
   uint64_t arenaBytes = 0;
   uint64_t arenaLowerBoundBytes = 0;
   double compileSeconds = 0;
+  /// With --validate-inputs: per output, over every sample.
+  size_t validationSamples = 0;
+  std::vector<OutputAccuracy> accuracy;
 };
 
 /// Compiles the model; every failure is reported through the context's

@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,18 @@ std::string parseInputShape(llvm::StringRef text, ImportOptions &options);
 /// the result is null.
 OwningOpRef<ModuleOp> importONNXFile(MLIRContext *context, llvm::StringRef path,
                                      const ImportOptions &options);
+
+/// A tensor read from an ONNX TensorProto file, as doubles.
+struct TensorFileData {
+  std::string name;
+  int32_t onnxType = 0;
+  std::vector<int64_t> shape;
+  std::vector<double> values;
+};
+
+/// Reads a TensorProto `.pb` file; returns an error message on failure.
+std::optional<std::string> readTensorFile(llvm::StringRef path,
+                                          TensorFileData &out);
 
 /// Registers the dialects the importer produces.
 void registerImportDialects(DialectRegistry &registry);

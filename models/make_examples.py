@@ -7,6 +7,8 @@ mlp.onnx  - Gemm -> Relu -> MatMul + Add -> Softmax (opset 17), input x [1, 64]
 cnn.onnx  - Conv -> BatchNorm -> Relu -> MaxPool -> Conv -> Relu ->
             AveragePool -> Conv (stride 2) -> GlobalAveragePool -> Flatten ->
             Gemm -> Sigmoid (opset 17), input image [1, 3, 32, 32]
+encoder.onnx - 2-layer transformer encoder: attention, LayerNormalization,
+            GELU via Erf (opset 17), input tokens [1, 32, 64]
 
 The files are checked in (each well under 1 MB) so that the demo downloads
 nothing; rerunning this script reproduces them byte for byte.
@@ -90,6 +92,78 @@ def make_cnn(rng):
     return graph
 
 
+def make_encoder(rng, seq=32, d=64, heads=4, ff=128, layers=2):
+    """A transformer encoder: multi-head self-attention, LayerNormalization
+    (opset 17) and a GELU MLP (0.5 x (1 + erf(x / sqrt 2)))."""
+    hd = d // heads
+    nodes, inits = [], []
+
+    def w(name, shape, scale):
+        inits.append(_init(name, rng.standard_normal(shape) * scale))
+        return name
+
+    def c(name, value, dtype=np.float32):
+        inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def node(op, ins, outs, name, **attrs):
+        nodes.append(helper.make_node(op, ins, outs, name=name, **attrs))
+        return outs[0]
+
+    c("heads_shape", [1, seq, heads, hd], np.int64)
+    c("model_shape", [1, seq, d], np.int64)
+    c("inv_sqrt_hd", 1.0 / np.sqrt(hd))
+    c("inv_sqrt2", 1.0 / np.sqrt(2.0))
+    c("one", 1.0)
+    c("half", 0.5)
+    x = "tokens"
+    for l in range(layers):
+        p = f"/layers.{l}"
+        qkv = {}
+        for name in ("q", "k", "v"):
+            t = node("MatMul", [x, w(f"{p}.{name}_w", (d, d), d ** -0.5)], [f"{p}/{name}"],
+                     f"{p}/attn/{name}_proj")
+            t = node("Add", [t, w(f"{p}.{name}_b", (d,), 0.02)], [f"{p}/{name}_b"],
+                     f"{p}/attn/{name}_bias")
+            t = node("Reshape", [t, "heads_shape"], [f"{p}/{name}_heads"], f"{p}/attn/{name}_split")
+            perm = [0, 2, 3, 1] if name == "k" else [0, 2, 1, 3]
+            qkv[name] = node("Transpose", [t], [f"{p}/{name}_t"], f"{p}/attn/{name}_t", perm=perm)
+        s = node("MatMul", [qkv["q"], qkv["k"]], [f"{p}/scores"], f"{p}/attn/MatMul")
+        s = node("Mul", [s, "inv_sqrt_hd"], [f"{p}/scaled"], f"{p}/attn/scale")
+        s = node("Softmax", [s], [f"{p}/probs"], f"{p}/attn/Softmax", axis=-1)
+        o = node("MatMul", [s, qkv["v"]], [f"{p}/ctx"], f"{p}/attn/MatMul_1")
+        o = node("Transpose", [o], [f"{p}/ctx_t"], f"{p}/attn/merge_t", perm=[0, 2, 1, 3])
+        o = node("Reshape", [o, "model_shape"], [f"{p}/ctx_m"], f"{p}/attn/merge")
+        o = node("MatMul", [o, w(f"{p}.o_w", (d, d), d ** -0.5)], [f"{p}/o"], f"{p}/attn/out_proj")
+        o = node("Add", [o, x], [f"{p}/res1"], f"{p}/attn/residual")
+        x1 = node("LayerNormalization",
+                  [o, w(f"{p}.ln1_g", (d,), 0.1), w(f"{p}.ln1_b", (d,), 0.1)],
+                  [f"{p}/ln1"], f"{p}/ln1", axis=-1, epsilon=1e-5)
+        h = node("MatMul", [x1, w(f"{p}.fc1_w", (d, ff), d ** -0.5)], [f"{p}/fc1"], f"{p}/mlp/fc1")
+        h = node("Add", [h, w(f"{p}.fc1_b", (ff,), 0.02)], [f"{p}/fc1_b"], f"{p}/mlp/fc1_bias")
+        e = node("Mul", [h, "inv_sqrt2"], [f"{p}/g0"], f"{p}/mlp/gelu/div")
+        e = node("Erf", [e], [f"{p}/g1"], f"{p}/mlp/gelu/Erf")
+        e = node("Add", [e, "one"], [f"{p}/g2"], f"{p}/mlp/gelu/add")
+        e = node("Mul", [h, e], [f"{p}/g3"], f"{p}/mlp/gelu/mul")
+        h = node("Mul", [e, "half"], [f"{p}/gelu"], f"{p}/mlp/gelu/half")
+        h = node("MatMul", [h, w(f"{p}.fc2_w", (ff, d), ff ** -0.5)], [f"{p}/fc2"], f"{p}/mlp/fc2")
+        h = node("Add", [h, x1], [f"{p}/res2"], f"{p}/mlp/residual")
+        x = node("LayerNormalization",
+                 [h, w(f"{p}.ln2_g", (d,), 0.1), w(f"{p}.ln2_b", (d,), 0.1)],
+                 [f"{p}/ln2"], f"{p}/ln2", axis=-1, epsilon=1e-5)
+    nodes.append(helper.make_node("Identity", [x], ["hidden"], name="output"))
+    for t in inits:
+        if t.name.endswith("_g"):
+            arr = numpy_helper.to_array(t) + 1.0
+            t.CopyFrom(numpy_helper.from_array(arr.astype(np.float32), t.name))
+    graph = helper.make_graph(
+        nodes, "encoder",
+        [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, [1, seq, d])],
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, [1, seq, d])],
+        inits)
+    return graph
+
+
 def save(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="qopt-examples")
@@ -104,6 +178,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     save(make_mlp(np.random.default_rng(1234)), os.path.join(out, "mlp.onnx"))
     save(make_cnn(np.random.default_rng(5678)), os.path.join(out, "cnn.onnx"))
+    save(make_encoder(np.random.default_rng(91011)), os.path.join(out, "encoder.onnx"))
 
 
 if __name__ == "__main__":

@@ -81,7 +81,8 @@ def run_model(so_path, data_dir, expected_dir=None, save_dir=None, extra=()):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
-def check_against_onnxruntime(model_path, work_dir, seed=0, compile_args=()):
+def check_against_onnxruntime(model_path, work_dir, seed=0, compile_args=(),
+                              run_args=()):
     """Compiles, runs and compares; returns (ok, log text)."""
     os.makedirs(work_dir, exist_ok=True)
     feeds = random_inputs(model_path, seed)
@@ -93,5 +94,6 @@ def check_against_onnxruntime(model_path, work_dir, seed=0, compile_args=()):
     c = compile_model(model_path, so, compile_args)
     if c.returncode != 0:
         return False, "qopt-compile failed:\n" + c.stderr
-    r = run_model(so, data, expected_dir=data, save_dir=os.path.join(work_dir, "qopt"))
+    r = run_model(so, data, expected_dir=data, save_dir=os.path.join(work_dir, "qopt"),
+                  extra=run_args)
     return r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Latency of the same model compiled by qopt in fp32, bf16 and f16, and of
+onnxruntime fp32, measured in one run with the same thread count.
+
+    .venv/bin/python bench/bench_precision.py [--models encoder cnn] [--rounds 5]
+
+Rounds interleave the engines so that machine noise hits all of them alike;
+each round takes the median of --runs runs; the table shows the median over
+rounds and the ratio to onnxruntime. Not a test: figures vary by machine.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import qopt_e2e  # noqa: E402
+
+
+def qopt_latency_ms(so, data, runs, threads):
+    env = dict(os.environ, QOPT_NUM_THREADS=str(threads))
+    r = subprocess.run([qopt_e2e.tool("qopt-run"), so, "--inputs", data, "--bench", str(runs)],
+                       capture_output=True, text=True, env=env, check=True)
+    return float(re.search(r"median ([0-9.]+) ms", r.stdout).group(1))
+
+
+def ort_latency_ms(sess, feeds, runs):
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        sess.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["encoder", "cnn", "mlp"])
+    ap.add_argument("--recipes", nargs="+", default=["fp32", "bf16", "f16"])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="qopt-bench-")
+    print(f"threads {args.threads}, {args.rounds} rounds x {args.runs} runs, medians")
+    print(f"{'model':10} {'engine':16} {'latency ms':>11} {'vs ort fp32':>12} {'vs qopt fp32':>13}")
+    for name in args.models:
+        model = os.path.join(qopt_e2e.ROOT, "models", name + ".onnx")
+        feeds = qopt_e2e.random_inputs(model)
+        data = os.path.join(work, name, "data")
+        qopt_e2e.write_tensors(data, "input", feeds)
+        libs = {}
+        for recipe in args.recipes:
+            so = os.path.join(work, name, f"{recipe}.so")
+            c = qopt_e2e.compile_model(model, so, ["--recipe", recipe])
+            if c.returncode != 0:
+                print(f"{name}: qopt-compile --recipe {recipe} failed:\n{c.stderr}")
+                return 1
+            libs[recipe] = so
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = args.threads
+        opts.inter_op_num_threads = 1
+        sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+        ort_latency_ms(sess, feeds, 3)  # warm-up
+        samples = {k: [] for k in ["onnxruntime fp32"] + [f"qopt {r}" for r in libs]}
+        for _ in range(args.rounds):
+            samples["onnxruntime fp32"].append(ort_latency_ms(sess, feeds, args.runs))
+            for recipe, so in libs.items():
+                samples[f"qopt {recipe}"].append(qopt_latency_ms(so, data, args.runs, args.threads))
+        base = statistics.median(samples["onnxruntime fp32"])
+        qbase = statistics.median(samples["qopt fp32"]) if "qopt fp32" in samples else None
+        for engine, vals in samples.items():
+            m = statistics.median(vals)
+            rel = f"{m / qbase:13.2f}" if qbase and engine.startswith("qopt") else f"{'':13}"
+            print(f"{name:10} {engine:16} {m:11.3f} {m / base:12.2f} {rel}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

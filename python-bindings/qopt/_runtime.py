@@ -1,0 +1,130 @@
+"""Loads a model library written by qopt-compile and runs it through its C
+API (qopt_runtime.h) with ctypes: no compiler, MLIR or LLVM needed to run."""
+import ctypes
+import os
+
+import numpy as np
+
+# qopt_dtype (ONNX TensorProto numbering) <-> numpy.
+_DTYPES = {
+    1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16,
+    6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64,
+    12: np.uint32, 13: np.uint64,
+}
+_BFLOAT16 = 16
+_NP_TO_DTYPE = {np.dtype(v): k for k, v in _DTYPES.items()}
+
+
+class Error(RuntimeError):
+    """An error reported by qopt (compiler or compiled model)."""
+
+
+class _TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
+                ("rank", ctypes.c_size_t), ("dims", ctypes.POINTER(ctypes.c_int64))]
+
+
+class _Tensor(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_int), ("rank", ctypes.c_size_t),
+                ("dims", ctypes.POINTER(ctypes.c_int64)), ("data", ctypes.c_void_p),
+                ("size_bytes", ctypes.c_size_t)]
+
+
+class TensorSpec:
+    """Name, numpy dtype and static shape of a model input or output."""
+
+    def __init__(self, info):
+        self.name = info.name.decode("utf-8", "replace")
+        self.code = info.dtype
+        self.dtype = np.dtype(_DTYPES[info.dtype]) if info.dtype in _DTYPES else None
+        self.shape = tuple(info.dims[i] for i in range(info.rank))
+
+    def __repr__(self):
+        dt = "bfloat16" if self.code == _BFLOAT16 else self.dtype
+        return f"TensorSpec({self.name!r}, {dt}, {self.shape})"
+
+
+class CompiledModel:
+    """A model library compiled by qopt. `model(**inputs)` and
+    `model.run({name: array})` return a dict of numpy arrays."""
+
+    def __init__(self, path, report=None):
+        self.path = os.path.abspath(path)
+        try:
+            self._lib = ctypes.CDLL(self.path, mode=ctypes.RTLD_LOCAL)
+        except OSError as e:
+            raise Error(f"cannot load model library '{path}': {e}") from None
+        lib = self._lib
+        try:
+            lib.qopt_model_create.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        except AttributeError:
+            raise Error(f"'{path}' is not a qopt model library") from None
+        lib.qopt_model_create.restype = ctypes.c_int
+        lib.qopt_model_destroy.argtypes = [ctypes.c_void_p]
+        lib.qopt_model_last_error.argtypes = [ctypes.c_void_p]
+        lib.qopt_model_last_error.restype = ctypes.c_char_p
+        for f in ("qopt_model_num_inputs", "qopt_model_num_outputs",
+                  "qopt_model_arena_bytes", "qopt_model_arena_lower_bound_bytes"):
+            getattr(lib, f).argtypes = [ctypes.c_void_p]
+            getattr(lib, f).restype = ctypes.c_size_t
+        for f in ("qopt_model_input_info", "qopt_model_output_info"):
+            getattr(lib, f).argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+            getattr(lib, f).restype = ctypes.POINTER(_TensorInfo)
+        lib.qopt_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Tensor), ctypes.c_size_t,
+                                       ctypes.POINTER(_Tensor), ctypes.c_size_t]
+        lib.qopt_model_run.restype = ctypes.c_int
+        handle = ctypes.c_void_p()
+        if lib.qopt_model_create(ctypes.byref(handle)) != 0:
+            raise Error(lib.qopt_model_last_error(None).decode())
+        self._handle = handle
+        self.inputs = [TensorSpec(lib.qopt_model_input_info(handle, i).contents)
+                       for i in range(lib.qopt_model_num_inputs(handle))]
+        self.outputs = [TensorSpec(lib.qopt_model_output_info(handle, i).contents)
+                        for i in range(lib.qopt_model_num_outputs(handle))]
+        self.arena_bytes = lib.qopt_model_arena_bytes(handle)
+        self.report = report or {}
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            self._lib.qopt_model_destroy(self._handle)
+            self._handle = None
+
+    def __call__(self, **inputs):
+        return self.run(inputs)
+
+    def _tensor(self, spec, array, keep):
+        dims = (ctypes.c_int64 * max(1, len(array.shape)))(*array.shape)
+        keep.append(dims)
+        code = spec.code if spec.code == _BFLOAT16 else _NP_TO_DTYPE.get(array.dtype, -1)
+        return _Tensor(code, array.ndim, dims, array.ctypes.data, array.nbytes)
+
+    def run(self, inputs):
+        missing = [s.name for s in self.inputs if s.name not in inputs]
+        unknown = [k for k in inputs if k not in {s.name for s in self.inputs}]
+        if missing or unknown:
+            raise Error(f"inputs: missing {missing}, unknown {unknown}; the model takes "
+                        f"{[(s.name, str(s.dtype), s.shape) for s in self.inputs]}")
+        keep = []
+        arrays = []
+        for spec in self.inputs:
+            a = np.asarray(inputs[spec.name])
+            if spec.code == _BFLOAT16 and a.dtype == np.uint16:
+                pass  # raw bfloat16 bits
+            elif a.dtype != spec.dtype:
+                raise Error(f"input '{spec.name}': expected dtype {spec.dtype}, got {a.dtype}")
+            arrays.append(np.ascontiguousarray(a))
+        ins = (_Tensor * max(1, len(arrays)))(
+            *[self._tensor(s, a, keep) for s, a in zip(self.inputs, arrays)])
+        outs_np = [np.empty(s.shape, np.uint16 if s.code == _BFLOAT16 else s.dtype)
+                   for s in self.outputs]
+        outs = (_Tensor * max(1, len(outs_np)))(
+            *[self._tensor(s, a, keep) for s, a in zip(self.outputs, outs_np)])
+        status = self._lib.qopt_model_run(self._handle, ins, len(arrays), outs, len(outs_np))
+        if status != 0:
+            raise Error(self._lib.qopt_model_last_error(self._handle).decode())
+        return {s.name: a for s, a in zip(self.outputs, outs_np)}
+
+
+def load(path):
+    """Loads a model library compiled earlier (qopt-compile or qopt.compile)."""
+    return CompiledModel(path)

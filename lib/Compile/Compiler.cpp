@@ -14,8 +14,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -71,31 +71,32 @@ static void dumpStage(const CompileOptions &opts, ModuleOp module, int index,
     module.print(os);
 }
 
-/// Runs the CPU stages in order; `afterStage` sees the module after each.
+/// Runs the stages in order, each in its own pass manager with MLIR's
+/// command-line options applied and its passes timed under `timing`;
+/// `afterStage` sees the module after each.
 static LogicalResult
 runStages(MLIRContext &ctx, ModuleOp module, const CompileOptions &opts,
-          llvm::StringRef recipeText,
+          llvm::ArrayRef<CompileStage> stages, TimingScope &timing,
           llvm::function_ref<void(llvm::StringRef)> afterStage) {
   registerPipelinePasses();
-  CPUStages stages = getCPUStages();
-  std::pair<const char *, std::string> list[] = {
-      {"recipe", recipeText.str()},
-      {"lower-to-linalg", stages.lowerToLinalg},
-      {"bufferize", stages.bufferize},
-      {"lower-to-llvm", stages.lowerToLLVM}};
   int index = 1;
-  for (auto &[name, text] : list) {
-    if (text.empty())
+  for (const CompileStage &stage : stages) {
+    if (stage.pipeline.empty())
       continue;
     PassManager pm(&ctx);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return emitError(module.getLoc()) << "invalid pass manager options";
+    TimingScope stageTiming = timing.nest(stage.name);
+    pm.enableTiming(stageTiming);
     std::string errors;
     llvm::raw_string_ostream es(errors);
-    if (failed(addPipelineText(pm, text, es)))
+    if (failed(addPipelineText(pm, stage.pipeline, es)))
       return emitError(module.getLoc()) << "internal pipeline error: " << errors;
     if (failed(pm.run(module)))
-      return emitError(module.getLoc()) << "compilation failed in stage '" << name << "'";
-    dumpStage(opts, module, ++index, name);
-    afterStage(name);
+      return emitError(module.getLoc())
+             << "compilation failed in stage '" << stage.name << "'";
+    dumpStage(opts, module, ++index, stage.name);
+    afterStage(stage.name);
   }
   return success();
 }
@@ -150,9 +151,8 @@ static LogicalResult emitObject(ModuleOp module, llvm::StringRef path,
   return success();
 }
 
-LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
-                                       const CompileOptions &opts,
-                                       CompileReport &report) {
+static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
+                             CompileReport &report, TimingScope &timing) {
   auto start = std::chrono::steady_clock::now();
   report.recipe = opts.recipe;
   Location loc = fileLoc(ctx, opts.inputPath);
@@ -164,12 +164,16 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
   if (!recipeError.empty())
     return emitError(loc) << recipeError;
 
+  for (const PassInsertion &insertion : opts.insertions) {
+    std::string error;
+    if (failed(verifyPassInsertion(insertion, error)))
+      return emitError(loc) << error;
+  }
+  std::vector<CompileStage> stages =
+      getCompileStages(recipeText, kGraphSymbol, opts.insertions);
+
   if (opts.printPipeline) {
-    CPUStages s = getCPUStages();
-    llvm::outs() << "builtin.module("
-                 << (recipeText.empty() ? "" : recipeText + ",")
-                 << s.lowerToLinalg << "," << s.bufferize << "," << s.lowerToLLVM
-                 << ")\n";
+    llvm::outs() << getCompilePipelineText(stages) << "\n";
     return success();
   }
 
@@ -178,7 +182,9 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
     registerPipelineDialects(registry);
     ctx.appendDialectRegistry(registry);
   }
+  TimingScope importTiming = timing.nest("import");
   OwningOpRef<ModuleOp> module = importONNXFile(&ctx, opts.inputPath, opts.import);
+  importTiming.stop();
   if (!module)
     return failure();
   dumpStage(opts, *module, 1, "import");
@@ -189,14 +195,15 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
     return failure();
   report.weightBytesFp32 = countConstantBytes(*module);
 
-  SymbolTable::setSymbolName(graph, kGraphSymbol);
-  graph->setAttr("llvm.emit_c_interface", UnitAttr::get(&ctx));
-
-  if (failed(runStages(ctx, *module, opts, recipeText, [&](llvm::StringRef stage) {
+  // The first stage renames @main to kGraphSymbol (qopt-prepare-entry).
+  if (failed(runStages(ctx, *module, opts, stages, timing, [&](llvm::StringRef stage) {
         if (stage != "bufferize")
           return;
+        auto planned = module->lookupSymbol<func::FuncOp>(kGraphSymbol);
+        if (!planned)
+          return;
         std::vector<PlotBuffer> plot;
-        readArenaPlan(module->lookupSymbol<func::FuncOp>(kGraphSymbol), signature,
+        readArenaPlan(planned, signature,
                       opts.memoryPlotPath.empty() ? nullptr : &plot);
         if (!opts.memoryPlotPath.empty() &&
             failed(writeMemoryPlot(plot, signature.arenaBytes,
@@ -218,12 +225,20 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
     return success();
   }
 
+  // Passes inserted by --insert-pass may rewrite the body, not the entry.
+  if (!module->lookupSymbol<LLVM::LLVMFuncOp>(kGraphSymbol))
+    return emitError(loc) << "the lowered module has no function @"
+                          << kGraphSymbol << " (was it renamed or removed by "
+                          << "an inserted pass?)";
+
   ArtifactDir dir;
   if (failed(dir.create(loc)))
     return failure();
   WeightBlob weights;
+  TimingScope weightsTiming = timing.nest("externalize-weights");
   if (failed(externalizeWeights(*module, dir.path("weights.bin"), weights)))
     return failure();
+  weightsTiming.stop();
   report.weightBytes = weights.totalBytes;
 
   // qopt's and ONNX's argument attributes mean nothing to LLVM IR.
@@ -232,20 +247,24 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
       f.setArgAttrs(i, ArrayRef<NamedAttribute>{});
   });
 
+  TimingScope codegenTiming = timing.nest("llvm-codegen");
   if (opts.emit == "llvm")
     return emitObject(*module, opts.outputPath, /*textualIR=*/true);
   std::string object = opts.emit == "obj" ? opts.outputPath : dir.path("model.o");
   if (failed(emitObject(*module, object, /*textualIR=*/false)))
     return failure();
+  codegenTiming.stop();
   if (opts.emit == "obj")
     return success();
   if (opts.emit != "so")
     return emitError(loc) << "unknown --emit '" << opts.emit
                           << "' (so, obj, mlir, llvm)";
 
+  TimingScope linkTiming = timing.nest("link");
   if (failed(linkModelLibrary(loc, dir, signature, weights, object,
                               opts.outputPath, kGraphSymbol)))
     return failure();
+  linkTiming.stop();
   if (!opts.validateInputsDir.empty()) {
     // The reference is the FP32 compile of the same model.
     CompileOptions ref;
@@ -253,7 +272,8 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
     ref.import = opts.import;
     ref.outputPath = dir.path("reference.so");
     CompileReport refReport;
-    if (failed(compileModel(ctx, ref, refReport)) ||
+    TimingScope refTiming = timing.nest("validate-inputs");
+    if (failed(compile(ctx, ref, refReport, refTiming)) ||
         failed(compareModels(loc, opts.outputPath, ref.outputPath,
                              opts.validateInputsDir, dir.path(""), report)))
       return failure();
@@ -262,6 +282,16 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   return success();
+}
+
+LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
+                                       const CompileOptions &opts,
+                                       CompileReport &report) {
+  // A no-op unless the tool registered --mlir-timing and it is given.
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  TimingScope timing = timingManager.getRootScope();
+  return compile(ctx, opts, report, timing);
 }
 
 LogicalResult mlir::qopt::writeReport(const CompileReport &r,

@@ -283,7 +283,11 @@ LogicalResult mlir::qopt::linkModelLibrary(
     os << "{ global: qopt_model_*; qopt_dtype_*; local: *; };\n";
   }
 
+#ifdef QOPT_DEFAULT_CC
+  std::string ccName = QOPT_DEFAULT_CC;
+#else
   std::string ccName = "cc";
+#endif
   if (auto env = llvm::sys::Process::GetEnv("QOPT_CC"))
     ccName = *env;
   auto cc = llvm::sys::findProgramByName(ccName);
@@ -296,6 +300,12 @@ LogicalResult mlir::qopt::linkModelLibrary(
       desc, asmFile, "-Wl,--whole-archive", runtimeLib,
       "-Wl,--no-whole-archive", "-Wl,--version-script=" + versionScript,
       "-Wl,-z,noexecstack", "-lm"};
+#ifdef QOPT_SANITIZE_FLAGS
+  // The runtime was built instrumented: link its sanitizer runtimes too.
+  for (llvm::StringRef f : llvm::split(QOPT_SANITIZE_FLAGS, ' '))
+    if (!f.empty())
+      args.push_back(f.str());
+#endif
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string errMsg;
   std::string logPath = dir.path("link.log");

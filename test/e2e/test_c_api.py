@@ -14,8 +14,9 @@ def test_c_api_rejects_bad_arguments(tmp_path):
     c = qopt_e2e.compile_model(MLP, str(so))
     assert c.returncode == 0, c.stderr
     exe = tmp_path / "c_api_check"
-    cc = subprocess.run(["cc", "-O1", "-Wall", "-Werror", "-I", str(tmp_path), "-include",
-                         str(tmp_path / "mlp.h"), C_TEST, str(so), "-o", str(exe),
+    sanitize = os.environ.get("QOPT_SANITIZE_FLAGS", "").split()
+    cc = subprocess.run([os.environ.get("QOPT_TEST_CC", "cc"), "-O1", "-Wall", "-Werror", *sanitize, "-I", str(tmp_path),
+                         "-include", str(tmp_path / "mlp.h"), C_TEST, str(so), "-o", str(exe),
                          f"-Wl,-rpath,{tmp_path}"], capture_output=True, text=True)
     assert cc.returncode == 0, cc.stderr
     r = subprocess.run([str(exe)], capture_output=True, text=True)

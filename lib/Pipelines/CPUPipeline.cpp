@@ -29,7 +29,8 @@ qopt::CPUStages qopt::getCPUStages() {
           "convert-elementwise-to-linalg",
           "func.func(linalg-fuse-elementwise-ops)",
           "canonicalize",
-          "cse"},
+          "cse",
+          "qopt-cpu-kernel-strategy"},
       ",");
   s.bufferize = llvm::join(
       llvm::ArrayRef<llvm::StringRef>{
@@ -37,7 +38,10 @@ qopt::CPUStages qopt::getCPUStages() {
           "function-boundary-type-conversion=identity-layout-map}",
           "buffer-results-to-out-params{hoist-static-allocs "
           "modify-public-functions}",
-          "canonicalize",
+          "canonicalize"},
+      ",");
+  s.planBuffers = llvm::join(
+      llvm::ArrayRef<llvm::StringRef>{
           // Planned buffers become views of the arena; whatever could not
           // be planned (dynamic shapes) is freed by upstream deallocation.
           "qopt-plan-buffers", "buffer-deallocation-pipeline", "canonicalize"},
@@ -97,7 +101,147 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
 std::string qopt::getCPUPipelineText() {
   CPUStages s = getCPUStages();
   return "builtin.module(" + s.lowerToLinalg + "," + s.bufferize + "," +
-         s.lowerToLLVM + ")";
+         s.planBuffers + "," + s.lowerToLLVM + ")";
+}
+
+//===----------------------------------------------------------------------===//
+// qopt-compile's stages and insertion points
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct PointInfo {
+  qopt::InsertionPoint point;
+  llvm::StringLiteral name;
+  llvm::StringLiteral description;
+};
+} // namespace
+
+static constexpr PointInfo kPoints[] = {
+    {qopt::InsertionPoint::AfterImport, "after-import",
+     "the module as imported (@main), before the recipe"},
+    {qopt::InsertionPoint::BeforeLowering, "before-lowering",
+     "after the recipe, before lower-to-linalg (TOSA + qopt)"},
+    {qopt::InsertionPoint::AfterBufferize, "after-bufferize",
+     "after one-shot bufferization, before qopt-plan-buffers (memrefs)"},
+    {qopt::InsertionPoint::BeforeLLVM, "before-llvm",
+     "after buffer planning, before lower-to-llvm"},
+};
+
+llvm::ArrayRef<qopt::InsertionPoint> qopt::getInsertionPoints() {
+  static const auto points = [] {
+    llvm::SmallVector<InsertionPoint, 4> v;
+    for (const PointInfo &p : kPoints)
+      v.push_back(p.point);
+    return v;
+  }();
+  return points;
+}
+
+llvm::StringRef qopt::getInsertionPointName(InsertionPoint point) {
+  for (const PointInfo &p : kPoints)
+    if (p.point == point)
+      return p.name;
+  llvm_unreachable("unknown insertion point");
+}
+
+llvm::StringRef qopt::getInsertionPointDescription(InsertionPoint point) {
+  for (const PointInfo &p : kPoints)
+    if (p.point == point)
+      return p.description;
+  llvm_unreachable("unknown insertion point");
+}
+
+/// `builtin.module(X)` -> `X` when the outer parentheses enclose the rest.
+static llvm::StringRef unwrapModuleAnchor(llvm::StringRef text) {
+  llvm::StringRef inner = text;
+  if (!inner.consume_front("builtin.module(") || !inner.ends_with(")"))
+    return text;
+  int depth = 1;
+  for (size_t i = 0, e = inner.size(); i < e; ++i) {
+    depth += inner[i] == '(' ? 1 : inner[i] == ')' ? -1 : 0;
+    if (depth == 0)
+      return i + 1 == e ? inner.drop_back().trim() : text;
+  }
+  return text;
+}
+
+LogicalResult qopt::parsePassInsertion(llvm::StringRef spec,
+                                       PassInsertion &out, std::string &error) {
+  auto [pointName, pipeline] = spec.split(':');
+  pointName = pointName.trim();
+  std::string names;
+  for (const PointInfo &p : kPoints) {
+    names += (names.empty() ? "" : ", ") + p.name.str();
+    if (p.name == pointName) {
+      out.point = p.point;
+      out.pipeline = unwrapModuleAnchor(pipeline.trim()).str();
+      if (out.pipeline.empty()) {
+        error = "--insert-pass=" + spec.str() + ": no passes after '" +
+                pointName.str() + ":'";
+        return failure();
+      }
+      return success();
+    }
+  }
+  error = "--insert-pass=" + spec.str() + ": unknown insertion point '" +
+          pointName.str() + "' (expected POINT:PIPELINE, POINT one of " +
+          names + ")";
+  return failure();
+}
+
+LogicalResult qopt::verifyPassInsertion(const PassInsertion &insertion,
+                                        std::string &error) {
+  registerPipelinePasses();
+  OpPassManager pm("builtin.module");
+  std::string message;
+  llvm::raw_string_ostream es(message);
+  if (succeeded(addPipelineText(pm, insertion.pipeline, es)))
+    return success();
+  error = "--insert-pass at '" +
+          getInsertionPointName(insertion.point).str() + "': cannot parse '" +
+          insertion.pipeline + "': " + llvm::StringRef(message).trim().str();
+  return failure();
+}
+
+std::vector<qopt::CompileStage>
+qopt::getCompileStages(llvm::StringRef recipeText, llvm::StringRef graphSymbol,
+                       llvm::ArrayRef<PassInsertion> insertions) {
+  auto inserted = [&](InsertionPoint point) {
+    llvm::SmallVector<llvm::StringRef> parts;
+    for (const PassInsertion &i : insertions)
+      if (i.point == point)
+        parts.push_back(i.pipeline);
+    return parts;
+  };
+  auto join = [](llvm::ArrayRef<llvm::SmallVector<llvm::StringRef>> groups) {
+    std::string text;
+    for (const auto &group : groups)
+      for (llvm::StringRef part : group)
+        if (!part.empty())
+          text += (text.empty() ? "" : ",") + part.str();
+    return text;
+  };
+  CPUStages s = getCPUStages();
+  std::string prepare = "qopt-prepare-entry{name=" + graphSymbol.str() + "}";
+  return {
+      {"recipe", join({inserted(InsertionPoint::AfterImport),
+                       {prepare, recipeText}})},
+      {"lower-to-linalg",
+       join({inserted(InsertionPoint::BeforeLowering), {s.lowerToLinalg}})},
+      {"bufferize", join({{s.bufferize},
+                          inserted(InsertionPoint::AfterBufferize),
+                          {s.planBuffers}})},
+      {"lower-to-llvm",
+       join({inserted(InsertionPoint::BeforeLLVM), {s.lowerToLLVM}})},
+  };
+}
+
+std::string qopt::getCompilePipelineText(llvm::ArrayRef<CompileStage> stages) {
+  std::string text;
+  for (const CompileStage &stage : stages)
+    if (!stage.pipeline.empty())
+      text += (text.empty() ? "" : ",") + stage.pipeline;
+  return "builtin.module(" + text + ")";
 }
 
 LogicalResult qopt::addPipelineText(OpPassManager &pm, llvm::StringRef text,
@@ -153,7 +297,10 @@ void qopt::registerQOptPipelines() {
                 [] { return getCPUStages().lowerToLinalg; });
   registerStage("qopt-bufferize",
                 "Bufferize @main with caller-provided output buffers",
-                [] { return getCPUStages().bufferize; });
+                [] {
+                  CPUStages s = getCPUStages();
+                  return s.bufferize + "," + s.planBuffers;
+                });
   registerStage("qopt-lower-to-llvm",
                 "Lower bufferized linalg/memref code to the LLVM dialect",
                 [] { return getCPUStages().lowerToLLVM; });
@@ -162,6 +309,6 @@ void qopt::registerQOptPipelines() {
                 [] {
                   CPUStages s = getCPUStages();
                   return s.lowerToLinalg + "," + s.bufferize + "," +
-                         s.lowerToLLVM;
+                         s.planBuffers + "," + s.lowerToLLVM;
                 });
 }

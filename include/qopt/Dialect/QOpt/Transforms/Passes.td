@@ -68,6 +68,19 @@ def CastPrecision : Pass<"qopt-cast-precision", "func::FuncOp"> {
                            "::mlir::tosa::TosaDialect"];
 }
 
+def CPUKernelStrategy : Pass<"qopt-cpu-kernel-strategy", "ModuleOp"> {
+  let summary = "Shape linalg kernels for the host CPU's vector units";
+  let description = [{
+    Applies qopt's CPU strategy to linalg ops on tensors, written as a
+    transform-dialect script (upstream transforms only). Today: matrix
+    products are generalized and their loops interchanged so that the
+    innermost loop runs along the output row (contiguous in B and C), which
+    LLVM turns into vector FMAs; the reduction loop moves outwards.
+  }];
+  let dependentDialects = ["::mlir::transform::TransformDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def PlanBuffers : Pass<"qopt-plan-buffers", "ModuleOp"> {
   let summary = "Place every intermediate buffer of a function in one arena";
   let description = [{
@@ -99,6 +112,32 @@ def PlanBuffers : Pass<"qopt-plan-buffers", "ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def PrepareEntry : Pass<"qopt-prepare-entry", "ModuleOp"> {
+  let summary = "Give the graph function its library symbol and a C interface";
+  let description = [{
+    The first pass of `qopt-compile`'s pipeline. Renames the graph function
+    that the importer names `@main` (which would clash with C's `main` in
+    the model library) to `name`, updating every symbol use, and marks it
+    `llvm.emit_c_interface` so that the LLVM lowering also emits the
+    `_mlir_ciface_<name>` wrapper the C runtime calls. Fails when the
+    module has no function `entry`, or already has a symbol `name`.
+
+    ```mlir
+    func.func @main(%x: tensor<4xf32>) -> tensor<4xf32>
+    // becomes, with name=qopt_graph
+    func.func @qopt_graph(%x: tensor<4xf32>) -> tensor<4xf32>
+        attributes {llvm.emit_c_interface}
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "The graph function, as the importer names it">,
+    Option<"name", "name", "std::string", /*default=*/"\"qopt_graph\"",
+           "Its symbol in the compiled library">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD

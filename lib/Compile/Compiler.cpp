@@ -83,6 +83,8 @@ runStages(MLIRContext &ctx, ModuleOp module, const CompileOptions &opts,
   for (const CompileStage &stage : stages) {
     if (stage.pipeline.empty())
       continue;
+    if (opts.onStep)
+      opts.onStep(stage.name);
     PassManager pm(&ctx);
     if (failed(applyPassManagerCLOptions(pm)))
       return emitError(module.getLoc()) << "invalid pass manager options";
@@ -182,6 +184,8 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
     registerPipelineDialects(registry);
     ctx.appendDialectRegistry(registry);
   }
+  if (opts.onStep)
+    opts.onStep("import");
   TimingScope importTiming = timing.nest("import");
   OwningOpRef<ModuleOp> module = importONNXFile(&ctx, opts.inputPath, opts.import);
   importTiming.stop();
@@ -222,6 +226,7 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
     if (ec)
       return emitError(loc) << "cannot write '" << opts.outputPath << "'";
     module->print(os);
+    os << "\n";
     return success();
   }
 
@@ -247,6 +252,8 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
       f.setArgAttrs(i, ArrayRef<NamedAttribute>{});
   });
 
+  if (opts.onStep)
+    opts.onStep("llvm-codegen");
   TimingScope codegenTiming = timing.nest("llvm-codegen");
   if (opts.emit == "llvm")
     return emitObject(*module, opts.outputPath, /*textualIR=*/true);
@@ -260,9 +267,12 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
     return emitError(loc) << "unknown --emit '" << opts.emit
                           << "' (so, obj, mlir, llvm)";
 
+  if (opts.onStep)
+    opts.onStep("link");
   TimingScope linkTiming = timing.nest("link");
   if (failed(linkModelLibrary(loc, dir, signature, weights, object,
-                              opts.outputPath, kGraphSymbol)))
+                              opts.outputPath, kGraphSymbol,
+                              opts.runtimePrefix)))
     return failure();
   linkTiming.stop();
   if (!opts.validateInputsDir.empty()) {
@@ -271,11 +281,15 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
     ref.inputPath = opts.inputPath;
     ref.import = opts.import;
     ref.outputPath = dir.path("reference.so");
+    ref.runtimePrefix = opts.runtimePrefix;
+    if (opts.onStep)
+      opts.onStep("validate-inputs");
     CompileReport refReport;
     TimingScope refTiming = timing.nest("validate-inputs");
     if (failed(compile(ctx, ref, refReport, refTiming)) ||
         failed(compareModels(loc, opts.outputPath, ref.outputPath,
-                             opts.validateInputsDir, dir.path(""), report)))
+                             opts.validateInputsDir, dir.path(""), report,
+                             opts.runtimePrefix)))
       return failure();
   }
   report.compileSeconds =

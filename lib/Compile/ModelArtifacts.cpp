@@ -263,14 +263,17 @@ static LogicalResult writeHeader(const ModelSignature &sig,
 LogicalResult mlir::qopt::linkModelLibrary(
     Location loc, const ArtifactDir &dir, const ModelSignature &sig,
     const WeightBlob &weights, llvm::StringRef object,
-    llvm::StringRef outputPath, llvm::StringRef graphSymbol) {
-  std::string prefix = getQOptPrefix();
+    llvm::StringRef outputPath, llvm::StringRef graphSymbol,
+    llvm::StringRef runtimePrefix) {
+  std::string prefix = resolveQOptPrefix(runtimePrefix);
   std::string include = prefix + "/include";
   std::string runtimeLib = prefix + "/lib/libqopt_runtime.a";
   std::string runtimeHeader = include + "/qopt/Runtime/qopt_runtime.h";
   if (!llvm::sys::fs::exists(runtimeLib) || !llvm::sys::fs::exists(runtimeHeader))
-    return emitError(loc) << "qopt runtime not found next to qopt-compile ("
-                          << runtimeLib << ")";
+    return emitError(loc) << "qopt runtime not found "
+                          << (runtimePrefix.empty() ? "next to qopt-compile"
+                                                    : "in the runtime prefix")
+                          << " (" << runtimeLib << ")";
 
   std::string desc = dir.path("model_desc.c"), asmFile = dir.path("weights.S"),
               versionScript = dir.path("exports.map");

@@ -80,13 +80,15 @@ LogicalResult externalizeWeights(ModuleOp module, llvm::StringRef blobPath,
                                  WeightBlob &blob);
 
 /// Writes the model description, weights assembly and header, and links
-/// `object` into the shared library `outputPath` (plus its `.h`).
+/// `object` into the shared library `outputPath` (plus its `.h`), with the
+/// runtime found under `runtimePrefix` (see resolveQOptPrefix).
 LogicalResult linkModelLibrary(Location loc, const ArtifactDir &dir,
                                const ModelSignature &sig,
                                const WeightBlob &weights,
                                llvm::StringRef object,
                                llvm::StringRef outputPath,
-                               llvm::StringRef graphSymbol);
+                               llvm::StringRef graphSymbol,
+                               llvm::StringRef runtimePrefix = "");
 
 } // namespace mlir::qopt
 

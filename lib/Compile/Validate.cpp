@@ -21,6 +21,10 @@ std::string mlir::qopt::getQOptPrefix() {
   return llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)).str();
 }
 
+std::string mlir::qopt::resolveQOptPrefix(llvm::StringRef prefix) {
+  return prefix.empty() ? getQOptPrefix() : prefix.str();
+}
+
 /// One sample per sub-directory, or the directory itself when it holds
 /// input files.
 static std::vector<std::string> listSamples(llvm::StringRef dir) {
@@ -42,8 +46,9 @@ static std::vector<std::string> listSamples(llvm::StringRef dir) {
 }
 
 static LogicalResult runModel(Location loc, llvm::StringRef so,
-                              llvm::StringRef inputs, llvm::StringRef outDir) {
-  std::string qoptRun = getQOptPrefix() + "/bin/qopt-run";
+                              llvm::StringRef inputs, llvm::StringRef outDir,
+                              llvm::StringRef prefix) {
+  std::string qoptRun = resolveQOptPrefix(prefix) + "/bin/qopt-run";
   std::string log = (outDir + ".log").str();
   llvm::SmallVector<llvm::StringRef> args = {qoptRun, so, "--inputs", inputs,
                                              "--save-outputs", outDir};
@@ -71,7 +76,8 @@ LogicalResult mlir::qopt::compareModels(Location loc, llvm::StringRef candidate,
                                         llvm::StringRef reference,
                                         llvm::StringRef inputsDir,
                                         llvm::StringRef workDir,
-                                        CompileReport &report) {
+                                        CompileReport &report,
+                                        llvm::StringRef prefix) {
   std::vector<std::string> samples = listSamples(inputsDir);
   if (samples.empty())
     return emitError(loc) << "--validate-inputs " << inputsDir
@@ -82,8 +88,8 @@ LogicalResult mlir::qopt::compareModels(Location loc, llvm::StringRef candidate,
   for (size_t s = 0; s < samples.size(); ++s) {
     std::string candOut = (workDir + "/cand" + std::to_string(s)).str();
     std::string refOut = (workDir + "/ref" + std::to_string(s)).str();
-    if (failed(runModel(loc, candidate, samples[s], candOut)) ||
-        failed(runModel(loc, reference, samples[s], refOut)))
+    if (failed(runModel(loc, candidate, samples[s], candOut, prefix)) ||
+        failed(runModel(loc, reference, samples[s], refOut, prefix)))
       return failure();
     for (size_t k = 0;; ++k) {
       std::string file = "/output_" + std::to_string(k) + ".pb";

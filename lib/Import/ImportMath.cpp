@@ -616,6 +616,48 @@ static LogicalResult importNumericUnary(NodeContext &n, NumUnary kind) {
       onnxType);
 }
 
+/// Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0.
+static LogicalResult importShrink(NodeContext &n) {
+  auto ty = n.inputType(0);
+  if (!ty || ty.getElementType().isInteger(1))
+    return n.fail("expects a numeric input");
+  Type elt = ty.getElementType();
+  int32_t onnxType = n.inputOnnxType(0);
+  bool isFloat = llvm::isa<FloatType>(elt);
+  bool isUnsigned = isUnsignedOnnxType(onnxType);
+  double bias = n.attrFloat("bias", 0), lambd = n.attrFloat("lambd", 0.5f);
+  return emitElementwise(
+      n, n.input(0), elt,
+      [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Value x = isFloat ? promote(b, loc, a[0]) : a[0];
+        Type t = x.getType();
+        Value zero = constLike(b, loc, t, 0), bv = constLike(b, loc, t, bias);
+        Value lo = constLike(b, loc, t, -lambd), hi = constLike(b, loc, t, lambd);
+        Value r;
+        if (isFloat) {
+          r = selectV(b, loc, cmpF(b, loc, arith::CmpFPredicate::OLT, x, lo),
+                      addF(b, loc, x, bv),
+                      selectV(b, loc,
+                              cmpF(b, loc, arith::CmpFPredicate::OGT, x, hi),
+                              subF(b, loc, x, bv), zero));
+          return demote(b, loc, r, elt);
+        }
+        auto cmpi = [&](arith::CmpIPredicate p, Value y) -> Value {
+          return arith::CmpIOp::create(b, loc, p, x, y);
+        };
+        Value above = selectV(
+            b, loc,
+            cmpi(isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+                 hi),
+            arith::SubIOp::create(b, loc, x, bv), zero);
+        if (isUnsigned)
+          return above;
+        return selectV(b, loc, cmpi(arith::CmpIPredicate::slt, lo),
+                       arith::AddIOp::create(b, loc, x, bv), above);
+      },
+      onnxType);
+}
+
 //===----------------------------------------------------------------------===//
 // Comparisons and logic
 //===----------------------------------------------------------------------===//
@@ -1200,6 +1242,7 @@ void onnx_import::registerMathOps(OpRegistry &r) {
   r.onOp("Neg", 1, [](NodeContext &n) {
     return importNumericUnary(n, NumUnary::Neg);
   });
+  r.onOp("Shrink", 9, importShrink);
   r.onOp("Sign", 9, [](NodeContext &n) {
     return importNumericUnary(n, NumUnary::Sign);
   });

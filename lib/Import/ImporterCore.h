@@ -125,6 +125,8 @@ void registerQuantOps(OpRegistry &r);
 void registerMathOps(OpRegistry &r);      // ImportMath.cpp: elementwise math, logic, casts
 void registerReductionOps(OpRegistry &r); // ImportReduction.cpp: reductions, normalisations
 void registerIndexingOps(OpRegistry &r);  // ImportIndexing.cpp: shape, slice, gather, pad...
+void registerLossAndMiscOps(OpRegistry &r); // ImportLoss.cpp: losses, Dropout, TopK, Einsum...
+void registerResizeAndConvTransposeOps(OpRegistry &r); // ImportResize.cpp
 
 /// Imports one graph into `@main` of a module.
 class GraphImporter {

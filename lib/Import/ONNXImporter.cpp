@@ -68,6 +68,8 @@ const OpRegistry &onnx_import::getOpRegistry() {
     registerMathOps(r);
     registerReductionOps(r);
     registerIndexingOps(r);
+    registerLossAndMiscOps(r);
+    registerResizeAndConvTransposeOps(r);
     return r;
   }();
   return registry;

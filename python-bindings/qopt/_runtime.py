@@ -1,7 +1,9 @@
 """Loads a model library written by qopt-compile and runs it through its C
 API (qopt_runtime.h) with ctypes: no compiler, MLIR or LLVM needed to run."""
 import ctypes
+import json
 import os
+import threading
 
 import numpy as np
 
@@ -16,7 +18,8 @@ _NP_TO_DTYPE = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 
 class Error(RuntimeError):
-    """An error reported by qopt (compiler or compiled model)."""
+    """An error reported by qopt (compiler or compiled model); the message
+    carries the compiler's diagnostics."""
 
 
 class _TensorInfo(ctypes.Structure):
@@ -40,16 +43,29 @@ class TensorSpec:
         self.shape = tuple(info.dims[i] for i in range(info.rank))
 
     def __repr__(self):
-        dt = "bfloat16" if self.code == _BFLOAT16 else self.dtype
-        return f"TensorSpec({self.name!r}, {dt}, {self.shape})"
+        return f"TensorSpec({self.name!r}, {self.dtype_name}, {self.shape})"
+
+    @property
+    def dtype_name(self):
+        """The element type's name (bfloat16 has no numpy dtype: its tensors
+        travel as uint16 bit patterns)."""
+        return "bfloat16" if self.code == _BFLOAT16 else str(self.dtype)
 
 
 class CompiledModel:
     """A model library compiled by qopt. `model(**inputs)` and
-    `model.run({name: array})` return a dict of numpy arrays."""
+    `model.run({name: array})` return a dict of numpy arrays.
+
+    `inputs`/`outputs` are TensorSpecs (name, dtype, shape); `report` is the
+    compile report (dict). Runs of one model are serialised (the model owns
+    one arena); separate CompiledModels run in parallel."""
+
+    _handle = None
 
     def __init__(self, path, report=None):
         self.path = os.path.abspath(path)
+        if not os.path.isfile(self.path):
+            raise Error(f"no model library at '{path}'")
         try:
             self._lib = ctypes.CDLL(self.path, mode=ctypes.RTLD_LOCAL)
         except OSError as e:
@@ -83,11 +99,16 @@ class CompiledModel:
                         for i in range(lib.qopt_model_num_outputs(handle))]
         self.arena_bytes = lib.qopt_model_arena_bytes(handle)
         self.report = report or {}
+        self._lock = threading.Lock()
 
     def __del__(self):
-        if getattr(self, "_handle", None):
+        if self._handle:
             self._lib.qopt_model_destroy(self._handle)
             self._handle = None
+
+    def __repr__(self):
+        return (f"CompiledModel({self.path!r}, inputs={self.inputs}, "
+                f"outputs={self.outputs})")
 
     def __call__(self, **inputs):
         return self.run(inputs)
@@ -103,15 +124,24 @@ class CompiledModel:
         unknown = [k for k in inputs if k not in {s.name for s in self.inputs}]
         if missing or unknown:
             raise Error(f"inputs: missing {missing}, unknown {unknown}; the model takes "
-                        f"{[(s.name, str(s.dtype), s.shape) for s in self.inputs]}")
+                        f"{[(s.name, s.dtype_name, s.shape) for s in self.inputs]}")
         keep = []
         arrays = []
         for spec in self.inputs:
-            a = np.asarray(inputs[spec.name])
+            value = inputs[spec.name]
+            if not isinstance(value, np.ndarray) and spec.dtype is not None:
+                # Python numbers and nested lists take the input's dtype.
+                try:
+                    value = np.asarray(value, dtype=spec.dtype)
+                except (TypeError, ValueError) as e:
+                    raise Error(f"input '{spec.name}': cannot convert to "
+                                f"{spec.dtype_name}: {e}") from None
+            a = np.asarray(value)
             if spec.code == _BFLOAT16 and a.dtype == np.uint16:
                 pass  # raw bfloat16 bits
             elif a.dtype != spec.dtype:
-                raise Error(f"input '{spec.name}': expected dtype {spec.dtype}, got {a.dtype}")
+                raise Error(f"input '{spec.name}': expected dtype {spec.dtype_name}, "
+                            f"got {a.dtype}")
             arrays.append(np.ascontiguousarray(a))
         ins = (_Tensor * max(1, len(arrays)))(
             *[self._tensor(s, a, keep) for s, a in zip(self.inputs, arrays)])
@@ -119,12 +149,24 @@ class CompiledModel:
                    for s in self.outputs]
         outs = (_Tensor * max(1, len(outs_np)))(
             *[self._tensor(s, a, keep) for s, a in zip(self.outputs, outs_np)])
-        status = self._lib.qopt_model_run(self._handle, ins, len(arrays), outs, len(outs_np))
-        if status != 0:
-            raise Error(self._lib.qopt_model_last_error(self._handle).decode())
+        with self._lock:
+            status = self._lib.qopt_model_run(self._handle, ins, len(arrays), outs,
+                                              len(outs_np))
+            if status != 0:
+                raise Error(self._lib.qopt_model_last_error(self._handle).decode(
+                    "utf-8", "replace"))
         return {s.name: a for s, a in zip(self.outputs, outs_np)}
 
 
 def load(path):
-    """Loads a model library compiled earlier (qopt-compile or qopt.compile)."""
-    return CompiledModel(path)
+    """Loads a model library compiled earlier (qopt-compile or qopt.compile);
+    its report is read from the JSON file beside it (model.json), if any."""
+    report = None
+    stem = os.path.splitext(os.fspath(path))[0]
+    if os.path.isfile(stem + ".json"):
+        try:
+            with open(stem + ".json") as f:
+                report = json.load(f)
+        except (OSError, ValueError):
+            report = None
+    return CompiledModel(path, report=report)

@@ -2,8 +2,12 @@
 #include "qopt/Compile/Compiler.h"
 #include "qopt/Dialect/QOpt/IR/NodeLocation.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Tools/Plugins/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -62,9 +66,73 @@ static cl::opt<bool> printPipeline(
              "and exit"),
     cl::cat(category));
 
+// Loaded by loadPassPlugins, before the other options are parsed.
+static cl::list<std::string> passPlugins(
+    "load-pass-plugin",
+    cl::desc("Load passes from a plugin library (repeatable); they can then "
+             "be named in --insert-pass"),
+    cl::value_desc("LIB.so"), cl::cat(category));
+
+/// --insert-pass's help: the syntax, then every point and where it is.
+static std::string insertPassHelp() {
+  std::string help =
+      "Run the passes PIPELINE (elements of a module pipeline, e.g. "
+      "'func.func(my-pass),cse') at POINT (repeatable; in order at one "
+      "point). POINT is one of:";
+  for (mlir::qopt::InsertionPoint p : mlir::qopt::getInsertionPoints())
+    help += "\n  " + mlir::qopt::getInsertionPointName(p).str() + ": " +
+            mlir::qopt::getInsertionPointDescription(p).str();
+  return help;
+}
+
+/// Loads the plugins named by --load-pass-plugin before the options are
+/// parsed: MLIR's options that name passes (--mlir-print-ir-after=PASS)
+/// only know the passes registered when they are created.
+static bool loadPassPlugins(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg = argv[i];
+    if (arg == "--")
+      break;
+    if (!arg.consume_front("-"))
+      continue;
+    arg.consume_front("-");
+    if (!arg.consume_front("load-pass-plugin"))
+      continue;
+    std::string path;
+    if (arg.consume_front("="))
+      path = arg.str();
+    else if (arg.empty() && i + 1 < argc)
+      path = argv[++i];
+    else
+      continue;
+    auto plugin = mlir::PassPlugin::load(path);
+    if (!plugin) {
+      errs() << "qopt-compile: error: cannot load pass plugin '" << path
+             << "': " << toString(plugin.takeError()) << "\n";
+      return false;
+    }
+    plugin->registerPassRegistryCallbacks();
+  }
+  return true;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  mlir::qopt::registerPipelinePasses();
+  if (!loadPassPlugins(argc, argv))
+    return 2;
+  std::string insertHelp = insertPassHelp();
+  cl::list<std::string> insertPasses("insert-pass", cl::desc(insertHelp),
+                                     cl::value_desc("POINT:PIPELINE"),
+                                     cl::cat(category));
   cl::HideUnrelatedOptions(category);
+  // MLIR's own options stay visible: IR printing (--mlir-print-ir-after-all,
+  // --mlir-print-ir-before=PASS, ...), --mlir-timing, --mlir-pass-statistics,
+  // crash reproducers, --mlir-print-debuginfo, --mlir-disable-threading.
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
   cl::ParseCommandLineOptions(
       argc, argv,
       "qopt-compile: compile an ONNX model into a self-contained shared "
@@ -84,6 +152,15 @@ int main(int argc, char **argv) {
   opts.printPipeline = printPipeline;
   opts.memoryPlotPath = memoryPlot;
   opts.validateInputsDir = validateInputs;
+  for (const auto &spec : insertPasses) {
+    std::string err;
+    mlir::qopt::PassInsertion insertion;
+    if (mlir::failed(mlir::qopt::parsePassInsertion(spec, insertion, err))) {
+      errs() << "qopt-compile: error: " << err << "\n";
+      return 2;
+    }
+    opts.insertions.push_back(std::move(insertion));
+  }
   if (!printPipeline) {
     if (inputPath.empty() || outputPath.empty()) {
       errs() << "qopt-compile: error: expected MODEL.onnx and -o OUT.so (see "

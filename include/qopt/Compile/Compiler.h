@@ -3,10 +3,12 @@
 #define QOPT_COMPILE_COMPILER_H
 
 #include "qopt/Import/ONNXImporter.h"
+#include "qopt/Pipelines/Pipelines.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,16 @@ struct CompileOptions {
   std::string memoryPlotPath; // SVG picture of the buffer plan
   std::string validateInputsDir; // compare outputs with the FP32 compile
   bool printPipeline = false;
+  /// Passes inserted at named points of the pipeline (--insert-pass).
+  std::vector<PassInsertion> insertions;
+  /// The directory holding the model runtime (include/qopt/Runtime/*.h,
+  /// lib/libqopt_runtime.a) and bin/qopt-run (for validateInputsDir); empty:
+  /// the parent of the executable's directory (qopt-compile's prefix). Set
+  /// by embedders such as the Python package, whose executable is python.
+  std::string runtimePrefix;
+  /// Called as each step starts (import, the pipeline stages, llvm-codegen,
+  /// link, validate-inputs), e.g. for a progress bar; may be empty.
+  std::function<void(llvm::StringRef step)> onStep;
 };
 
 /// Agreement of one output with the FP32 compile of the same model.
@@ -46,7 +58,9 @@ struct CompileReport {
 };
 
 /// Compiles the model; every failure is reported through the context's
-/// diagnostic handler.
+/// diagnostic handler. MLIR's pass-manager and timing command-line options
+/// (--mlir-print-ir-after-all, --mlir-timing, ...), where the tool has
+/// registered them, apply to every stage.
 LogicalResult compileModel(MLIRContext &context, const CompileOptions &options,
                            CompileReport &report);
 

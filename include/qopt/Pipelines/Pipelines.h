@@ -21,8 +21,12 @@ namespace mlir::qopt {
 struct CPUStages {
   /// tosa + qopt -> linalg/tensor/arith on tensors, fused.
   std::string lowerToLinalg;
-  /// tensors -> memrefs with caller-provided outputs.
+  /// tensors -> memrefs with caller-provided outputs, every intermediate
+  /// a memref.alloc.
   std::string bufferize;
+  /// The allocations placed in one arena (qopt-plan-buffers), the rest
+  /// freed; part of the `bufferize` stage.
+  std::string planBuffers;
   /// memrefs/loops -> the LLVM dialect.
   std::string lowerToLLVM;
 };
@@ -47,6 +51,65 @@ llvm::StringRef getAvailableRecipes();
 
 /// `builtin.module(<stage>,<stage>,...)`: the whole CPU lowering as text.
 std::string getCPUPipelineText();
+
+/// Points of qopt-compile's pipeline where `--insert-pass` adds passes.
+enum class InsertionPoint {
+  /// The module as imported (`@main`), before anything else runs.
+  AfterImport,
+  /// After the recipe, before `lower-to-linalg`: TOSA + qopt, quantized.
+  BeforeLowering,
+  /// After one-shot bufferization, before `qopt-plan-buffers`: memrefs,
+  /// every intermediate a `memref.alloc`.
+  AfterBufferize,
+  /// After buffer planning, before `lower-to-llvm`.
+  BeforeLLVM,
+};
+
+/// Every insertion point, in pipeline order.
+llvm::ArrayRef<InsertionPoint> getInsertionPoints();
+/// The point's command-line name (`after-import`, ...).
+llvm::StringRef getInsertionPointName(InsertionPoint point);
+/// A one-line description of where the point is, for --help.
+llvm::StringRef getInsertionPointDescription(InsertionPoint point);
+
+/// Passes to run at an insertion point: the elements of a module-level
+/// pass pipeline (`func.func(my-pass),canonicalize`).
+struct PassInsertion {
+  InsertionPoint point;
+  std::string pipeline;
+};
+
+/// Parses `POINT:PIPELINE`. A pipeline written as `builtin.module(...)` is
+/// unwrapped to its elements. Checks the syntax only: whether the passes
+/// exist is known once plugins are loaded (see verifyPassInsertion).
+LogicalResult parsePassInsertion(llvm::StringRef spec, PassInsertion &out,
+                                 std::string &error);
+
+/// Checks that the inserted pipeline parses with the registered passes.
+LogicalResult verifyPassInsertion(const PassInsertion &insertion,
+                                  std::string &error);
+
+/// One stage of qopt-compile: a name (for --dump-ir and messages) and the
+/// elements of a module pipeline.
+struct CompileStage {
+  std::string name;
+  std::string pipeline;
+};
+
+/// The stages qopt-compile runs on the imported module, in order:
+///   recipe          [after-import], qopt-prepare-entry{name=...}, recipe
+///   lower-to-linalg [before-lowering], lowerToLinalg
+///   bufferize       bufferize, [after-bufferize], planBuffers
+///   lower-to-llvm   [before-llvm], lowerToLLVM
+/// `recipeText` is getRecipePipelineText's result; `graphSymbol` the name
+/// the graph function gets in the library.
+std::vector<CompileStage>
+getCompileStages(llvm::StringRef recipeText, llvm::StringRef graphSymbol,
+                 llvm::ArrayRef<PassInsertion> insertions);
+
+/// `builtin.module(<stage>,...)`: what qopt-compile runs, as one pipeline
+/// for `qopt-opt --pass-pipeline`.
+std::string getCompilePipelineText(llvm::ArrayRef<CompileStage> stages);
 
 /// Parses `text` (elements of a module pipeline, no anchor) into `pm`.
 LogicalResult addPipelineText(OpPassManager &pm, llvm::StringRef text,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up command 1 (fresh Debian 12, as root): installs every dependency
-# (Debian packages and the .venv), builds qopt, compiles the bundled example
-# model and runs it against onnxruntime.
+# (Debian packages and the .venv), builds qopt and its Python package (into
+# .venv), compiles the bundled example model and runs it against onnxruntime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +11,5 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 
 bash scripts/setup-venv.sh
 bash scripts/build.sh
+bash scripts/install-python.sh
 .venv/bin/python scripts/run_example.py models/cnn.onnx --out build/examples

@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-venv.sh
 bash scripts/build.sh
+bash scripts/install-python.sh
 ctest --test-dir build --output-on-failure

@@ -305,9 +305,10 @@ LogicalResult mlir::qopt::linkModelLibrary(
       "-Wl,-z,noexecstack", "-lm"};
 #ifdef QOPT_SANITIZE_FLAGS
   // The runtime was built instrumented: link its sanitizer runtimes too.
-  for (llvm::StringRef f : llvm::split(QOPT_SANITIZE_FLAGS, ' '))
-    if (!f.empty())
-      args.push_back(f.str());
+  llvm::SmallVector<llvm::StringRef> flags;
+  llvm::StringRef(QOPT_SANITIZE_FLAGS).split(flags, ' ', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef f : flags)
+    args.push_back(f.str());
 #endif
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string errMsg;

@@ -9,9 +9,9 @@
 //    (the class index is a runtime value) and the class weight, and reduces
 //    loss and weight together for sum/mean. The log-softmax of
 //    SoftmaxCrossEntropyLoss is three generics (max, sum of exp, result).
-//  * TopK: the rank of each element along the axis (a generic with a second,
-//    reduction, dim over the other elements; ties go to the lower index),
-//    then a generic that picks the element of rank p for output p.
+//  * TopK: a bitonic sorting network along the axis, one generic per stage
+//    (each element reads its partner with tensor.extract; ties go to the
+//    lower index), then the first K as a tensor.extract_slice.
 //  * Einsum: one generic whose maps come from the equation: one loop dim
 //    per letter, reduction iterators for letters not in the output.
 //  * Det: closed form for matrices up to 3x3, each matrix entry an operand
@@ -47,8 +47,7 @@ static bool isTosaFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
 
 /// The type sums are computed in: f32 for 16-bit floats.
 static Type accumulationType(Type elt) {
-  return elt.isF16() || elt.isBF16() ? Float32Type::get(elt.getContext())
-                                     : elt;
+  return elt.isF16() || elt.isBF16() ? Float32Type::get(elt.getContext()) : elt;
 }
 
 /// Converts a scalar float to `to` (extf / truncf / nothing).
@@ -141,31 +140,33 @@ static Value logSoftmaxAlong(OpBuilder &b, Location loc, Value x,
   auto ft = llvm::cast<FloatType>(elt);
 
   Value negInf = arith::ConstantOp::create(
-      b, loc, b.getFloatAttr(elt, APFloat::getInf(ft.getFloatSemantics(),
-                                                  /*Negative=*/true)));
+      b, loc,
+      b.getFloatAttr(elt, APFloat::getInf(ft.getFloatSemantics(),
+                                          /*Negative=*/true)));
   Value mInit = filled(b, loc, redShape, elt, negInf);
-  Value m = linalg::GenericOp::create(
-                b, loc, TypeRange{mInit.getType()}, ValueRange{x},
-                ValueRange{mInit}, SmallVector<AffineMap>{id, drop}, redIters,
-                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  linalg::YieldOp::create(
-                      nb, nl,
-                      ValueRange{arith::MaximumFOp::create(nb, nl, a[0], a[1])});
-                })
-                .getResult(0);
+  Value m =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{mInit.getType()}, ValueRange{x}, ValueRange{mInit},
+          SmallVector<AffineMap>{id, drop}, redIters,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            linalg::YieldOp::create(
+                nb, nl,
+                ValueRange{arith::MaximumFOp::create(nb, nl, a[0], a[1])});
+          })
+          .getResult(0);
 
   Value sInit = filled(b, loc, redShape, elt, scalarConst(b, loc, elt, 0));
-  Value s = linalg::GenericOp::create(
-                b, loc, TypeRange{sInit.getType()}, ValueRange{x, m},
-                ValueRange{sInit}, SmallVector<AffineMap>{id, drop, drop},
-                redIters,
-                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  Value e = math::ExpOp::create(
-                      nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
-                  linalg::YieldOp::create(
-                      nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], e)});
-                })
-                .getResult(0);
+  Value s =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{sInit.getType()}, ValueRange{x, m},
+          ValueRange{sInit}, SmallVector<AffineMap>{id, drop, drop}, redIters,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value e = math::ExpOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
+            linalg::YieldOp::create(
+                nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], e)});
+          })
+          .getResult(0);
 
   Value init = tensor::EmptyOp::create(b, loc, ty.getShape(), elt);
   return linalg::GenericOp::create(
@@ -252,8 +253,8 @@ static Value nllLoss(OpBuilder &b, Location loc, Value x, Value target,
     maps.push_back(b.getMultiDimIdentityMap(rank));
   }
   SmallVector<utils::IteratorType> iters(
-      rank, reduce ? utils::IteratorType::reduction
-                   : utils::IteratorType::parallel);
+      rank,
+      reduce ? utils::IteratorType::reduction : utils::IteratorType::parallel);
   SmallVector<Type> resultTypes;
   for (Value v : inits)
     resultTypes.push_back(v.getType());
@@ -276,8 +277,8 @@ static Value nllLoss(OpBuilder &b, Location loc, Value x, Value target,
         SmallVector<Value> idx = {linalg::IndexOp::create(nb, nl, 0), cls};
         for (int64_t d = 1; d < rank; ++d)
           idx.push_back(linalg::IndexOp::create(nb, nl, d));
-        Value v = convertScalar(nb, nl, tensor::ExtractOp::create(nb, nl, x, idx),
-                                calc);
+        Value v = convertScalar(
+            nb, nl, tensor::ExtractOp::create(nb, nl, x, idx), calc);
         Value w = weight ? convertScalar(nb, nl,
                                          tensor::ExtractOp::create(
                                              nb, nl, weight, ValueRange{cls}),
@@ -345,8 +346,8 @@ static LogicalResult importSoftmaxCrossEntropyLoss(NodeContext &n) {
       n.hasInput(2) ? castFloat(b, n.loc, n.input(2), calc) : Value();
   Value loss = nllLoss(b, n.loc, logProb, n.input(1), weight, ignoreIndexOf(n),
                        *red, calc);
-  return n.setOutputs({castFloat(b, n.loc, loss, elt),
-                       castFloat(b, n.loc, logProb, elt)});
+  return n.setOutputs(
+      {castFloat(b, n.loc, loss, elt), castFloat(b, n.loc, logProb, elt)});
 }
 
 //===----------------------------------------------------------------------===//
@@ -364,12 +365,10 @@ static LogicalResult importDropout(NodeContext &n) {
   // identity. From opset 12, training_mode (input 2) selects training.
   if (n.opset >= 12 && n.hasInput(2)) {
     const HostTensor *mode = n.constantInput(2);
-    bool ratioZero = false;
-    if (!n.hasInput(1)) {
-      ratioZero = false; // default ratio 0.5
-    } else if (const HostTensor *r = n.constantInput(1)) {
-      ratioZero = r->numElements() == 1 && r->asDouble(0) == 0.0;
-    }
+    // The ratio defaults to 0.5; only a constant 0 drops nothing.
+    const HostTensor *ratio = n.hasInput(1) ? n.constantInput(1) : nullptr;
+    bool ratioZero =
+        ratio && ratio->numElements() == 1 && ratio->asDouble(0) == 0.0;
     if (!mode && !ratioZero)
       return n.fail("training_mode is not a compile-time constant; only "
                     "inference (training_mode = false) is supported");
@@ -423,6 +422,106 @@ static Value topKBefore(OpBuilder &b, Location loc, Value a, Value ia, Value c,
                               arith::AndIOp::create(b, loc, equal, lower));
 }
 
+/// Sorts `x` along `axis` into TopK order (largest or smallest first, ties
+/// to the lower index) with a bitonic sorting network: the axis is padded to
+/// a power of two with elements that sort last, then each of the
+/// log2(n) * (log2(n) + 1) / 2 stages is one linalg.generic in which every
+/// element compares itself with its partner (index xor j, read with
+/// tensor.extract) and keeps the one its position should hold. Returns the
+/// sorted values and their i64 source indices, padding included.
+static std::pair<Value, Value> sortAlong(OpBuilder &b, Location loc, Value x,
+                                         int64_t axis, bool largest,
+                                         bool isUnsigned) {
+  auto ty = typeOf(x);
+  Type elt = ty.getElementType();
+  Type i64 = b.getI64Type();
+  int64_t rank = ty.getRank(), len = ty.getDimSize(axis);
+  int64_t padded = (int64_t)llvm::PowerOf2Ceil(std::max<int64_t>(len, 1));
+  SmallVector<int64_t> shape(ty.getShape());
+  shape[axis] = padded;
+  Value vals = x;
+  if (padded != len) {
+    // Padding sorts after every element: the worst value, a larger index.
+    TypedAttr worst;
+    if (auto ft = llvm::dyn_cast<FloatType>(elt)) {
+      worst = b.getFloatAttr(
+          elt, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/largest));
+    } else {
+      unsigned w = elt.getIntOrFloatBitWidth();
+      APInt v = largest ? (isUnsigned ? APInt::getMinValue(w)
+                                      : APInt::getSignedMinValue(w))
+                        : (isUnsigned ? APInt::getMaxValue(w)
+                                      : APInt::getSignedMaxValue(w));
+      worst = b.getIntegerAttr(elt, v);
+    }
+    Value fill =
+        filled(b, loc, shape, elt, arith::ConstantOp::create(b, loc, worst));
+    SmallVector<OpFoldResult> offs(rank, b.getIndexAttr(0)), sizes,
+        steps(rank, b.getIndexAttr(1));
+    for (int64_t d : ty.getShape())
+      sizes.push_back(b.getIndexAttr(d));
+    vals = tensor::InsertSliceOp::create(b, loc, x, fill, offs, sizes, steps);
+  }
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto id = b.getMultiDimIdentityMap(rank);
+  Value idxInit = tensor::EmptyOp::create(b, loc, shape, i64);
+  Value idx =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{idxInit.getType()}, ValueRange{},
+          ValueRange{idxInit}, SmallVector<AffineMap>{id}, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            linalg::YieldOp::create(
+                nb, nl,
+                ValueRange{arith::IndexCastOp::create(
+                    nb, nl, i64, linalg::IndexOp::create(nb, nl, axis))});
+          })
+          .getResult(0);
+  for (int64_t k = 2; k <= padded; k *= 2) {
+    for (int64_t j = k / 2; j >= 1; j /= 2) {
+      Value vInit = tensor::EmptyOp::create(b, loc, shape, elt);
+      Value iInit = tensor::EmptyOp::create(b, loc, shape, i64);
+      Value curV = vals, curI = idx;
+      auto stage = linalg::GenericOp::create(
+          b, loc, TypeRange{vInit.getType(), iInit.getType()},
+          ValueRange{curV, curI}, ValueRange{vInit, iInit},
+          SmallVector<AffineMap>{id, id, id, id}, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value mineV = a[0], mineI = a[1];
+            SmallVector<Value> at;
+            for (int64_t d = 0; d < rank; ++d)
+              at.push_back(linalg::IndexOp::create(nb, nl, d));
+            Value i = at[axis];
+            Value jc = arith::ConstantIndexOp::create(nb, nl, j);
+            Value kc = arith::ConstantIndexOp::create(nb, nl, k);
+            Value c0 = arith::ConstantIndexOp::create(nb, nl, 0);
+            Value l = arith::XOrIOp::create(nb, nl, i, jc);
+            at[axis] = l;
+            Value otherV = tensor::ExtractOp::create(nb, nl, curV, at);
+            Value otherI = tensor::ExtractOp::create(nb, nl, curI, at);
+            using P = arith::CmpIPredicate;
+            // Blocks of k alternate between ascending and descending runs.
+            Value ascending = arith::CmpIOp::create(
+                nb, nl, P::eq, arith::AndIOp::create(nb, nl, i, kc), c0);
+            Value lowerPos = arith::CmpIOp::create(nb, nl, P::ult, i, l);
+            Value holdsFirst =
+                arith::CmpIOp::create(nb, nl, P::eq, lowerPos, ascending);
+            Value mineFirst = topKBefore(nb, nl, mineV, mineI, otherV, otherI,
+                                         largest, isUnsigned);
+            Value keep =
+                arith::CmpIOp::create(nb, nl, P::eq, holdsFirst, mineFirst);
+            linalg::YieldOp::create(
+                nb, nl,
+                ValueRange{
+                    arith::SelectOp::create(nb, nl, keep, mineV, otherV),
+                    arith::SelectOp::create(nb, nl, keep, mineI, otherI)});
+          });
+      vals = stage.getResult(0);
+      idx = stage.getResult(1);
+    }
+  }
+  return {vals, idx};
+}
+
 static LogicalResult importTopK(NodeContext &n) {
   auto ty = n.inputType(0);
   if (!ty || ty.getRank() == 0)
@@ -458,60 +557,22 @@ static LogicalResult importTopK(NodeContext &n) {
   // sorted = 0 leaves the order unspecified: sorted order is one.
   OpBuilder &b = n.builder();
   Location loc = n.loc;
-  MLIRContext *ctx = b.getContext();
-  Type i64 = b.getI64Type();
-
-  // rank[i] = number of j that come before i; loops (d..., j), j = d{rank}.
-  SmallVector<AffineExpr> atJ, first;
-  for (int64_t d = 0; d < rank; ++d) {
-    first.push_back(getAffineDimExpr(d, ctx));
-    atJ.push_back(getAffineDimExpr(d == *axis ? rank : d, ctx));
-  }
-  auto idMap = AffineMap::get(rank + 1, 0, first, ctx);
-  auto jMap = AffineMap::get(rank + 1, 0, atJ, ctx);
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  iters.push_back(utils::IteratorType::reduction);
-  Value zero64 = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
-  Value rInit = filled(b, loc, ty.getShape(), i64, zero64);
   Value x = n.input(0);
-  Value ranks =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{rInit.getType()}, ValueRange{x, x},
-          ValueRange{rInit}, SmallVector<AffineMap>{idMap, jMap, idMap}, iters,
-          [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value i = linalg::IndexOp::create(nb, nl, *axis);
-            Value j = linalg::IndexOp::create(nb, nl, rank);
-            Value before =
-                topKBefore(nb, nl, a[1], j, a[0], i, largest, isUnsigned);
-            Value one = arith::ExtUIOp::create(nb, nl, i64, before);
-            linalg::YieldOp::create(
-                nb, nl, ValueRange{arith::AddIOp::create(nb, nl, a[2], one)});
-          })
-          .getResult(0);
-
-  // Output p along the axis takes the element of rank p; loops (d..., i)
-  // with d{axis} = p.
+  auto [vals, idx] = sortAlong(b, loc, x, *axis, largest, isUnsigned);
+  // The first K of the sorted (and padded) values and indices.
   SmallVector<int64_t> outShape(ty.getShape());
   outShape[*axis] = k;
-  Value vInit = filled(b, loc, outShape, elt, scalarConst(b, loc, elt, 0));
-  Value iInit = filled(b, loc, outShape, i64, zero64);
-  auto pick = linalg::GenericOp::create(
-      b, loc, TypeRange{vInit.getType(), iInit.getType()}, ValueRange{x, ranks},
-      ValueRange{vInit, iInit},
-      SmallVector<AffineMap>{jMap, jMap, idMap, idMap}, iters,
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value p = arith::IndexCastOp::create(
-            nb, nl, i64, linalg::IndexOp::create(nb, nl, *axis));
-        Value i = arith::IndexCastOp::create(
-            nb, nl, i64, linalg::IndexOp::create(nb, nl, rank));
-        Value hit =
-            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, a[1], p);
-        linalg::YieldOp::create(
-            nb, nl,
-            ValueRange{arith::SelectOp::create(nb, nl, hit, a[0], a[2]),
-                       arith::SelectOp::create(nb, nl, hit, i, a[3])});
-      });
-  return n.setOutputs({pick.getResult(0), pick.getResult(1)},
+  SmallVector<OpFoldResult> offs(rank, b.getIndexAttr(0)), sizes,
+      steps(rank, b.getIndexAttr(1));
+  for (int64_t d : outShape)
+    sizes.push_back(b.getIndexAttr(d));
+  auto slice = [&](Value v) -> Value {
+    if (typeOf(v).getShape() == llvm::ArrayRef<int64_t>(outShape))
+      return v;
+    return tensor::ExtractSliceOp::create(b, loc, typeOf(v).clone(outShape), v,
+                                          offs, sizes, steps);
+  };
+  return n.setOutputs({slice(vals), slice(idx)},
                       {n.inputOnnxType(0), onnx::TensorProto::INT64});
 }
 
@@ -593,8 +654,8 @@ static LogicalResult importEinsum(NodeContext &n) {
   SmallVector<int64_t> bounds(ellRank, 1);
   SmallVector<int> order;
   for (size_t k = 0; k < ins.size(); ++k) {
-    int64_t ell = types[k].getRank() - (ins[k].letters.size() -
-                                        (ins[k].hasEllipsis() ? 1 : 0));
+    int64_t ell = types[k].getRank() -
+                  (ins[k].letters.size() - (ins[k].hasEllipsis() ? 1 : 0));
     int64_t pos = 0;
     for (int l : ins[k].letters) {
       if (l == -1) {
@@ -653,8 +714,8 @@ static LogicalResult importEinsum(NodeContext &n) {
   int64_t numLoops = bounds.size();
   SmallVector<AffineMap> maps;
   for (size_t k = 0; k < ins.size(); ++k) {
-    int64_t ell = types[k].getRank() - (ins[k].letters.size() -
-                                        (ins[k].hasEllipsis() ? 1 : 0));
+    int64_t ell = types[k].getRank() -
+                  (ins[k].letters.size() - (ins[k].hasEllipsis() ? 1 : 0));
     SmallVector<AffineExpr> exprs;
     for (int l : ins[k].letters) {
       if (l != -1) {
@@ -663,7 +724,8 @@ static LogicalResult importEinsum(NodeContext &n) {
       }
       for (int64_t e = 0; e < ell; ++e) {
         int64_t loop = ellRank - ell + e;
-        bool bcast = types[k].getDimSize(exprs.size()) == 1 && bounds[loop] != 1;
+        bool bcast =
+            types[k].getDimSize(exprs.size()) == 1 && bounds[loop] != 1;
         exprs.push_back(bcast ? getAffineConstantExpr(0, ctx)
                               : getAffineDimExpr(loop, ctx));
       }
@@ -713,14 +775,13 @@ static LogicalResult importEinsum(NodeContext &n) {
             for (Value v : a.drop_back()) {
               if (isFloat)
                 v = convertScalar(nb, nl, v, calc);
-              prod = !prod ? v
-                     : isFloat
-                         ? (Value)arith::MulFOp::create(nb, nl, prod, v)
-                         : (Value)arith::MulIOp::create(nb, nl, prod, v);
+              prod = !prod     ? v
+                     : isFloat ? (Value)arith::MulFOp::create(nb, nl, prod, v)
+                               : (Value)arith::MulIOp::create(nb, nl, prod, v);
             }
-            Value s = isFloat
-                          ? (Value)arith::AddFOp::create(nb, nl, a.back(), prod)
-                          : (Value)arith::AddIOp::create(nb, nl, a.back(), prod);
+            Value s =
+                isFloat ? (Value)arith::AddFOp::create(nb, nl, a.back(), prod)
+                        : (Value)arith::AddIOp::create(nb, nl, a.back(), prod);
             linalg::YieldOp::create(nb, nl, ValueRange{s});
           })
           .getResult(0);
@@ -742,8 +803,8 @@ static Value reduceSpatial(
   SmallVector<int64_t> dims;
   for (int64_t d = 2; d < ty.getRank(); ++d)
     dims.push_back(d);
-  Value init = filled(b, loc, ty.getShape().take_front(2),
-                      ty.getElementType(), identity);
+  Value init = filled(b, loc, ty.getShape().take_front(2), ty.getElementType(),
+                      identity);
   auto red = linalg::ReduceOp::create(
       b, loc, ValueRange{x}, ValueRange{init}, dims,
       [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -786,33 +847,38 @@ static LogicalResult importGlobalLpPool(NodeContext &n) {
   auto ty = n.inputType(0);
   if (!ty || !llvm::isa<FloatType>(ty.getElementType()) || ty.getRank() < 3)
     return n.fail("expects a floating-point input of rank >= 3");
-  int64_t p = n.attrInt("p", 2);
-  if (p <= 0)
-    return n.fail("p must be positive (got " + std::to_string(p) + ")");
+  // p is a float before opset 2, an int after.
+  const onnx::AttributeProto *pa = n.attr("p");
+  double pf = !pa                                         ? 2.0
+              : pa->type() == onnx::AttributeProto::FLOAT ? (double)pa->f()
+                                                          : (double)pa->i();
+  if (pf <= 0 || pf != std::floor(pf))
+    return n.fail("p must be a positive integer (got " + std::to_string(pf) +
+                  ")");
+  int64_t p = (int64_t)pf;
   OpBuilder &b = n.builder();
   Location loc = n.loc;
   Type elt = ty.getElementType(), calc = accumulationType(elt);
   Value x = castFloat(b, loc, n.input(0), calc);
-  Value s = reduceSpatial(
-      b, loc, x, scalarConst(b, loc, calc, 0),
-      [&](OpBuilder &nb, Location nl, Value v, Value acc) {
-        Value a = math::AbsFOp::create(nb, nl, v);
-        Value t = a;
-        for (int64_t k = 1; k < p && p <= 4; ++k)
-          t = arith::MulFOp::create(nb, nl, t, a);
-        if (p > 4)
-          t = math::PowFOp::create(nb, nl, a, scalarConst(nb, nl, calc, p));
-        return arith::AddFOp::create(nb, nl, acc, t);
-      });
+  Value s = reduceSpatial(b, loc, x, scalarConst(b, loc, calc, 0),
+                          [&](OpBuilder &nb, Location nl, Value v, Value acc) {
+                            Value a = math::AbsFOp::create(nb, nl, v);
+                            Value t = a;
+                            for (int64_t k = 1; k < p && p <= 4; ++k)
+                              t = arith::MulFOp::create(nb, nl, t, a);
+                            if (p > 4)
+                              t = math::PowFOp::create(
+                                  nb, nl, a, scalarConst(nb, nl, calc, p));
+                            return arith::AddFOp::create(nb, nl, acc, t);
+                          });
   if (p > 1)
-    s = buildElementwise(b, loc, {s}, calc,
-                         [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           if (p == 2)
-                             return (Value)math::SqrtOp::create(nb, nl, a[0]);
-                           return (Value)math::PowFOp::create(
-                               nb, nl, a[0],
-                               scalarConst(nb, nl, calc, 1.0 / (double)p));
-                         });
+    s = buildElementwise(
+        b, loc, {s}, calc, [&](OpBuilder &nb, Location nl, ValueRange a) {
+          if (p == 2)
+            return (Value)math::SqrtOp::create(nb, nl, a[0]);
+          return (Value)math::PowFOp::create(
+              nb, nl, a[0], scalarConst(nb, nl, calc, 1.0 / (double)p));
+        });
   return n.setOutputs(castFloat(b, loc, s, elt));
 }
 

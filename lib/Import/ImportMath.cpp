@@ -1,4 +1,4 @@
-//===- ImportMath.cpp - ONNX elementwise math, comparison, logic and cast ops ---===//
+//===- ImportMath.cpp - ONNX elementwise math, logic and cast ops ---------===//
 //
 // Every op here is a linalg.generic over the numpy broadcast of its inputs
 // (buildElementwise) with an arith/math body: that covers every element type
@@ -160,7 +160,8 @@ foldHost(llvm::ArrayRef<const HostTensor *> ins, int32_t outType,
 static bool tryFold(NodeContext &n, int32_t outType, const HostFn &fn,
                     int count = -1) {
   SmallVector<const HostTensor *> ins;
-  size_t end = count < 0 ? n.numInputs() : std::min<size_t>(count, n.numInputs());
+  size_t end =
+      count < 0 ? n.numInputs() : std::min<size_t>(count, n.numInputs());
   for (size_t i = 0; i < end; ++i) {
     if (!n.hasInput(i))
       return false;
@@ -222,12 +223,13 @@ static Value truncToBF16(OpBuilder &b, Location loc, Value v) {
 /// Converts one scalar between element types with ONNX Cast semantics:
 /// float -> int truncates toward zero, -> bool is `!= 0`, integers extend by
 /// the signedness of their ONNX type.
-static Value convertScalar(OpBuilder &b, Location loc, Value v, bool fromUnsigned,
-                           Type to, bool toUnsigned) {
+static Value convertScalar(OpBuilder &b, Location loc, Value v,
+                           bool fromUnsigned, Type to, bool toUnsigned) {
   Type from = v.getType();
   if (from == to)
     return v;
-  bool fromFloat = llvm::isa<FloatType>(from), toFloat = llvm::isa<FloatType>(to);
+  bool fromFloat = llvm::isa<FloatType>(from);
+  bool toFloat = llvm::isa<FloatType>(to);
   unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
   if (to.isInteger(1)) {
     if (fromFloat)
@@ -316,12 +318,14 @@ static Value divF(OpBuilder &b, Location loc, Value x, Value y) {
 }
 
 /// Integer max/min/compare by signedness.
-static Value maxI(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
+static Value maxI(OpBuilder &b, Location loc, Value x, Value y,
+                  bool isUnsigned) {
   if (isUnsigned)
     return arith::MaxUIOp::create(b, loc, x, y);
   return arith::MaxSIOp::create(b, loc, x, y);
 }
-static Value minI(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
+static Value minI(OpBuilder &b, Location loc, Value x, Value y,
+                  bool isUnsigned) {
   if (isUnsigned)
     return arith::MinUIOp::create(b, loc, x, y);
   return arith::MinSIOp::create(b, loc, x, y);
@@ -330,8 +334,9 @@ static Value minI(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned)
 using ScalarBody = llvm::function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
 /// Binds output 0 to the elementwise op over `ins`.
-static LogicalResult emitElementwise(NodeContext &n, ValueRange ins, Type outElt,
-                                     ScalarBody body, int32_t outOnnxType) {
+static LogicalResult emitElementwise(NodeContext &n, ValueRange ins,
+                                     Type outElt, ScalarBody body,
+                                     int32_t outOnnxType) {
   Value r = buildElementwise(n.builder(), n.loc, ins, outElt, body);
   if (!r)
     return n.fail("input shapes do not broadcast");
@@ -449,7 +454,8 @@ static void registerActivations(OpRegistry &r) {
     return importFloatUnary(n, [=](OpBuilder &b, Location loc, Value x) {
       Type t = x.getType();
       Value a = constLike(b, loc, t, alpha);
-      Value neg = subF(b, loc, mulF(b, loc, a, math::ExpOp::create(b, loc, x)), a);
+      Value e = math::ExpOp::create(b, loc, x);
+      Value neg = subF(b, loc, mulF(b, loc, a, e), a);
       Value v = selectV(b, loc,
                         cmpF(b, loc, arith::CmpFPredicate::OGT, x,
                              constLike(b, loc, t, 0)),
@@ -594,15 +600,17 @@ static LogicalResult importNumericUnary(NodeContext &n, NumUnary kind) {
             return arith::NegFOp::create(b, loc, x);
           return arith::SubIOp::create(b, loc, zero, x);
         case NumUnary::Sign: {
-          Value one = constLike(b, loc, elt, 1), mone = constLike(b, loc, elt, -1);
-          if (isFloat) // NaN and +-0 pass through
-            return selectV(
-                b, loc, cmpF(b, loc, arith::CmpFPredicate::OGT, x, zero), one,
-                selectV(b, loc, cmpF(b, loc, arith::CmpFPredicate::OLT, x, zero),
-                        mone, x));
+          Value one = constLike(b, loc, elt, 1);
+          Value mone = constLike(b, loc, elt, -1);
+          if (isFloat) { // NaN and +-0 pass through
+            Value pos = cmpF(b, loc, arith::CmpFPredicate::OGT, x, zero);
+            Value neg = cmpF(b, loc, arith::CmpFPredicate::OLT, x, zero);
+            return selectV(b, loc, pos, one, selectV(b, loc, neg, mone, x));
+          }
           Value gt = arith::CmpIOp::create(
               b, loc,
-              isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+              isUnsigned ? arith::CmpIPredicate::ugt
+                         : arith::CmpIPredicate::sgt,
               x, zero);
           if (isUnsigned)
             return selectV(b, loc, gt, one, zero);
@@ -632,7 +640,8 @@ static LogicalResult importShrink(NodeContext &n) {
         Value x = isFloat ? promote(b, loc, a[0]) : a[0];
         Type t = x.getType();
         Value zero = constLike(b, loc, t, 0), bv = constLike(b, loc, t, bias);
-        Value lo = constLike(b, loc, t, -lambd), hi = constLike(b, loc, t, lambd);
+        Value lo = constLike(b, loc, t, -lambd);
+        Value hi = constLike(b, loc, t, lambd);
         Value r;
         if (isFloat) {
           r = selectV(b, loc, cmpF(b, loc, arith::CmpFPredicate::OLT, x, lo),
@@ -647,7 +656,8 @@ static LogicalResult importShrink(NodeContext &n) {
         };
         Value above = selectV(
             b, loc,
-            cmpi(isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+            cmpi(isUnsigned ? arith::CmpIPredicate::ugt
+                            : arith::CmpIPredicate::sgt,
                  hi),
             arith::SubIOp::create(b, loc, x, bv), zero);
         if (isUnsigned)
@@ -724,7 +734,8 @@ static LogicalResult importLogic(NodeContext &n, Logic kind, bool bitwise) {
   if (ins->size() != 2)
     return n.fail("expects two inputs");
   Type elt = getElementTypeOrSelf((*ins)[0].getType());
-  if (bitwise ? !elt.isSignlessInteger() || elt.isInteger(1) : !elt.isInteger(1))
+  if (bitwise ? !elt.isSignlessInteger() || elt.isInteger(1)
+              : !elt.isInteger(1))
     return n.fail(std::string("expects ") +
                   (bitwise ? "integer" : "bool") + " inputs, got " +
                   onnxTypeName(n.inputOnnxType(0)));
@@ -1115,7 +1126,8 @@ static LogicalResult importClip(NodeContext &n) {
   return emitElementwise(
       n, ins, elt,
       [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
-        auto boundValue = [&](const std::optional<HostVal> &c, int idx) -> Value {
+        auto boundValue = [&](const std::optional<HostVal> &c,
+                              int idx) -> Value {
           if (idx >= 0)
             return widenBF16(b, loc, a[idx]);
           if (!c)
@@ -1210,21 +1222,28 @@ static LogicalResult importCastLike(NodeContext &n) {
 void onnx_import::registerMathOps(OpRegistry &r) {
   onMathUnary<math::ExpOp>(r, "Exp", 1, [](double v) { return std::exp(v); });
   onMathUnary<math::LogOp>(r, "Log", 1, [](double v) { return std::log(v); });
-  onMathUnary<math::SqrtOp>(r, "Sqrt", 1, [](double v) { return std::sqrt(v); });
+  onMathUnary<math::SqrtOp>(r, "Sqrt", 1,
+                            [](double v) { return std::sqrt(v); });
   onMathUnary<math::FloorOp>(r, "Floor", 1,
                              [](double v) { return std::floor(v); });
-  onMathUnary<math::CeilOp>(r, "Ceil", 1, [](double v) { return std::ceil(v); });
+  onMathUnary<math::CeilOp>(r, "Ceil", 1,
+                            [](double v) { return std::ceil(v); });
   // Round halves to even (the default floating-point rounding mode).
   onMathUnary<math::RoundEvenOp>(r, "Round", 11,
                                  [](double v) { return std::nearbyint(v); });
   onMathUnary<math::SinOp>(r, "Sin", 7, [](double v) { return std::sin(v); });
   onMathUnary<math::CosOp>(r, "Cos", 7, [](double v) { return std::cos(v); });
   onMathUnary<math::TanOp>(r, "Tan", 7, [](double v) { return std::tan(v); });
-  onMathUnary<math::AsinOp>(r, "Asin", 7, [](double v) { return std::asin(v); });
-  onMathUnary<math::AcosOp>(r, "Acos", 7, [](double v) { return std::acos(v); });
-  onMathUnary<math::AtanOp>(r, "Atan", 7, [](double v) { return std::atan(v); });
-  onMathUnary<math::SinhOp>(r, "Sinh", 9, [](double v) { return std::sinh(v); });
-  onMathUnary<math::CoshOp>(r, "Cosh", 9, [](double v) { return std::cosh(v); });
+  onMathUnary<math::AsinOp>(r, "Asin", 7,
+                            [](double v) { return std::asin(v); });
+  onMathUnary<math::AcosOp>(r, "Acos", 7,
+                            [](double v) { return std::acos(v); });
+  onMathUnary<math::AtanOp>(r, "Atan", 7,
+                            [](double v) { return std::atan(v); });
+  onMathUnary<math::SinhOp>(r, "Sinh", 9,
+                            [](double v) { return std::sinh(v); });
+  onMathUnary<math::CoshOp>(r, "Cosh", 9,
+                            [](double v) { return std::cosh(v); });
   onMathUnary<math::AsinhOp>(r, "Asinh", 9,
                              [](double v) { return std::asinh(v); });
   onMathUnary<math::AcoshOp>(r, "Acosh", 9,
@@ -1234,7 +1253,9 @@ void onnx_import::registerMathOps(OpRegistry &r) {
   onMathUnary<math::ErfOp>(r, "Erf", 9, [](double v) { return std::erf(v); });
   registerActivations(r);
   r.onOp("IsNaN", 9, [](NodeContext &n) { return importFloatClass(n, true); });
-  r.onOp("IsInf", 10, [](NodeContext &n) { return importFloatClass(n, false); });
+  r.onOp("IsInf", 10, [](NodeContext &n) {
+    return importFloatClass(n, false);
+  });
 
   r.onOp("Abs", 1, [](NodeContext &n) {
     return importNumericUnary(n, NumUnary::Abs);
@@ -1249,7 +1270,9 @@ void onnx_import::registerMathOps(OpRegistry &r) {
 
   r.onOp("Equal", 1, [](NodeContext &n) { return importCompare(n, Cmp::EQ); });
   r.onOp("Less", 1, [](NodeContext &n) { return importCompare(n, Cmp::LT); });
-  r.onOp("Greater", 1, [](NodeContext &n) { return importCompare(n, Cmp::GT); });
+  r.onOp("Greater", 1, [](NodeContext &n) {
+    return importCompare(n, Cmp::GT);
+  });
   r.onOp("LessOrEqual", 12,
          [](NodeContext &n) { return importCompare(n, Cmp::LE); });
   r.onOp("GreaterOrEqual", 12,
@@ -1258,7 +1281,9 @@ void onnx_import::registerMathOps(OpRegistry &r) {
   r.onOp("And", 1, [](NodeContext &n) {
     return importLogic(n, Logic::And, false);
   });
-  r.onOp("Or", 1, [](NodeContext &n) { return importLogic(n, Logic::Or, false); });
+  r.onOp("Or", 1, [](NodeContext &n) {
+    return importLogic(n, Logic::Or, false);
+  });
   r.onOp("Xor", 1, [](NodeContext &n) {
     return importLogic(n, Logic::Xor, false);
   });

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "ImporterCore.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 #include <cmath>
@@ -256,18 +258,283 @@ static LogicalResult importConv(NodeContext &n) {
   return n.setOutputs(y);
 }
 
-/// MaxPool and AveragePool over 2-D (or 1-D lifted to 2-D) inputs.
+/// Pooling over any number of spatial dims (1-D, 3-D, dilated, integer
+/// MaxPool, MaxPool with Indices): a linalg.generic that reduces the window
+/// dims of a padded input, as linalg's pooling ops do, with the window
+/// position o * stride + k * dilation as an affine map. AveragePool divides
+/// by per-dim counts of the window elements that lie in the input (or in
+/// the explicitly padded input with count_include_pad).
+static LogicalResult importPoolGeneric(NodeContext &n, bool isMax) {
+  auto xt = n.inputType(0);
+  Type elt = xt.getElementType();
+  bool isFloat = llvm::isa<FloatType>(elt);
+  if (!isFloat && (!isMax || !llvm::isa<IntegerType>(elt)))
+    return n.fail("expects a floating-point input (integer inputs: MaxPool only)");
+  int64_t rank = xt.getRank(), k = rank - 2;
+  if (k < 1)
+    return n.fail("expects an input of rank >= 3");
+  bool isUnsigned = isUnsignedOnnxType(n.inputOnnxType(0));
+  bool wantIndices = isMax && n.node.output_size() > 1 && !n.node.output(1).empty();
+  int64_t storageOrder = n.attrInt("storage_order", 0);
+  if (wantIndices && storageOrder && k != 2)
+    return n.fail("storage_order=1 is only supported for 2-D pooling");
+  auto kernel = n.attrInts("kernel_shape");
+  auto strides = n.attrInts("strides", std::vector<int64_t>(k, 1));
+  auto dil = n.attrInts("dilations", std::vector<int64_t>(k, 1));
+  auto pads = n.attrInts("pads", std::vector<int64_t>(2 * k, 0));
+  if ((int64_t)kernel.size() != k || (int64_t)strides.size() != k ||
+      (int64_t)dil.size() != k || (int64_t)pads.size() != 2 * k)
+    return n.fail("kernel_shape/strides/dilations/pads do not match " +
+                  std::to_string(k) + " spatial dims");
+  std::string autoPad = n.attrString("auto_pad", "NOTSET");
+  bool ceilMode = n.attrInt("ceil_mode", 0) != 0;
+  std::vector<int64_t> in(k), out(k), pb(k), pe(k), span(k);
+  for (int64_t i = 0; i < k; ++i) {
+    in[i] = xt.getDimSize(2 + i);
+    if (kernel[i] <= 0 || strides[i] <= 0 || dil[i] <= 0)
+      return n.fail("kernel sizes, strides and dilations must be positive");
+    span[i] = (kernel[i] - 1) * dil[i] + 1;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      samePads(autoPad, in[i], strides[i], span[i], pb[i], pe[i]);
+    } else if (autoPad == "VALID") {
+      pb[i] = pe[i] = 0;
+    } else if (autoPad == "NOTSET") {
+      pb[i] = pads[i];
+      pe[i] = pads[i + k];
+      if (pb[i] < 0 || pe[i] < 0)
+        return n.fail("pads must be non-negative");
+    } else {
+      return n.fail("unknown auto_pad '" + autoPad + "'");
+    }
+    int64_t extent = in[i] + pb[i] + pe[i] - span[i];
+    if (extent < 0)
+      return n.fail("the window is larger than the padded input");
+    out[i] = (ceilMode ? (extent + strides[i] - 1) / strides[i]
+                       : extent / strides[i]) + 1;
+    if (ceilMode && (out[i] - 1) * strides[i] >= in[i] + pb[i])
+      --out[i];
+  }
+
+  OpBuilder &b = n.builder();
+  Location loc = n.loc;
+  MLIRContext *ctx = b.getContext();
+  // The value padding reads as: the identity of the reduction.
+  TypedAttr identity;
+  if (!isMax)
+    identity = b.getFloatAttr(elt, 0.0);
+  else if (auto ft = llvm::dyn_cast<FloatType>(elt))
+    identity = b.getFloatAttr(
+        elt, llvm::APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true));
+  else
+    identity = b.getIntegerAttr(
+        elt, isUnsigned ? llvm::APInt::getMinValue(elt.getIntOrFloatBitWidth())
+                        : llvm::APInt::getSignedMinValue(
+                              elt.getIntOrFloatBitWidth()));
+  Value padValue = arith::ConstantOp::create(b, loc, identity);
+  // Pad so that every window lies inside (ceil mode may read past pe).
+  Value x = n.input(0);
+  SmallVector<int64_t> paddedShape(xt.getShape());
+  SmallVector<OpFoldResult> lo(rank, b.getIndexAttr(0)), hi(rank, b.getIndexAttr(0));
+  bool anyPad = false;
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t need = std::max<int64_t>(
+        (out[i] - 1) * strides[i] + span[i] - in[i] - pb[i], 0);
+    lo[2 + i] = b.getIndexAttr(pb[i]);
+    hi[2 + i] = b.getIndexAttr(need);
+    paddedShape[2 + i] += pb[i] + need;
+    anyPad |= pb[i] || need;
+  }
+  if (anyPad)
+    x = tensor::PadOp::create(b, loc, xt.clone(paddedShape), x, lo, hi,
+                              padValue);
+
+  // Dims: n, c, o_1..o_k (parallel), w_1..w_k (window, reduction).
+  int64_t nd = 2 + 2 * k;
+  SmallVector<AffineExpr> inExprs{getAffineDimExpr(0, ctx),
+                                  getAffineDimExpr(1, ctx)};
+  SmallVector<AffineExpr> winExprs, outExprs{getAffineDimExpr(0, ctx),
+                                             getAffineDimExpr(1, ctx)};
+  for (int64_t i = 0; i < k; ++i) {
+    AffineExpr o = getAffineDimExpr(2 + i, ctx), w = getAffineDimExpr(2 + k + i, ctx);
+    inExprs.push_back(o * strides[i] + w * dil[i]);
+    winExprs.push_back(w);
+    outExprs.push_back(o);
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(nd, 0, inExprs, ctx),
+                              AffineMap::get(nd, 0, winExprs, ctx),
+                              AffineMap::get(nd, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(2 + k, utils::IteratorType::parallel);
+  iters.append(k, utils::IteratorType::reduction);
+  SmallVector<int64_t> outShape{xt.getDimSize(0), xt.getDimSize(1)};
+  outShape.append(out.begin(), out.end());
+  Value window = tensor::EmptyOp::create(b, loc, kernel, elt);
+  auto filled = [&](Type t, TypedAttr v) {
+    Value e = tensor::EmptyOp::create(b, loc, outShape, t);
+    Value c = arith::ConstantOp::create(b, loc, v);
+    return linalg::FillOp::create(b, loc, c, e).getResult(0);
+  };
+  SmallVector<Value> inits{filled(elt, identity)};
+  Type i64 = b.getI64Type();
+  if (wantIndices) {
+    inits.push_back(filled(i64, b.getI64IntegerAttr(-1)));
+    maps.push_back(maps.back());
+  }
+  auto pool = linalg::GenericOp::create(
+      b, loc, ValueRange(inits).getTypes(), ValueRange{x, window}, inits, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value v = args[0], acc = args[2];
+        if (!isMax) {
+          linalg::YieldOp::create(nb, nl,
+                                  ValueRange{arith::AddFOp::create(nb, nl, acc, v)});
+          return;
+        }
+        Value better;
+        if (isFloat)
+          better = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, v, acc);
+        else
+          better = arith::CmpIOp::create(
+              nb, nl, isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+              v, acc);
+        if (!wantIndices) {
+          linalg::YieldOp::create(
+              nb, nl, ValueRange{arith::SelectOp::create(nb, nl, better, v, acc)});
+          return;
+        }
+        // Row-major spatial index of the tap; padding never wins (it reads
+        // the identity), ties go to the first tap in row-major order.
+        Value idx = arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(0));
+        Value inside = arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true));
+        for (int64_t i = 0; i < k; ++i) {
+          Value o = linalg::IndexOp::create(nb, nl, 2 + i);
+          Value w = linalg::IndexOp::create(nb, nl, 2 + k + i);
+          Value pos = arith::IndexCastOp::create(nb, nl, i64,
+              arith::AddIOp::create(nb, nl,
+                  arith::MulIOp::create(nb, nl, o,
+                      arith::ConstantIndexOp::create(nb, nl, strides[i])),
+                  arith::MulIOp::create(nb, nl, w,
+                      arith::ConstantIndexOp::create(nb, nl, dil[i]))));
+          pos = arith::SubIOp::create(nb, nl, pos,
+              arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(pb[i])));
+          Value ok = arith::AndIOp::create(nb, nl,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, pos,
+                  arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(0))),
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, pos,
+                  arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(in[i]))));
+          inside = arith::AndIOp::create(nb, nl, inside, ok);
+          idx = arith::AddIOp::create(nb, nl,
+              arith::MulIOp::create(nb, nl, idx,
+                  arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(in[i]))),
+              pos);
+        }
+        Value accIdx = args[3];
+        Value tie = isFloat
+            ? (Value)arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, v, acc)
+            : (Value)arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, v, acc);
+        // A tie only counts for a real tap with a smaller index than the
+        // current one (or when none is set yet).
+        Value none = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, accIdx,
+            arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(0)));
+        Value earlier = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, idx, accIdx);
+        Value take = arith::AndIOp::create(nb, nl, inside,
+            arith::OrIOp::create(nb, nl, better,
+                arith::AndIOp::create(nb, nl, tie,
+                    arith::OrIOp::create(nb, nl, none, earlier))));
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, take, v, acc),
+                       arith::SelectOp::create(nb, nl, take, idx, accIdx)});
+      });
+  Value y = pool.getResult(0);
+  SmallVector<AffineMap> ewMaps{b.getMultiDimIdentityMap(2 + k),
+                                b.getMultiDimIdentityMap(2 + k)};
+  SmallVector<utils::IteratorType> ewIters(2 + k, utils::IteratorType::parallel);
+  if (!isMax) {
+    // Divide by the product of the per-dim counts of counted taps.
+    bool includePad = n.attrInt("count_include_pad", 0) != 0;
+    SmallVector<Value> counts;
+    for (int64_t i = 0; i < k; ++i) {
+      HostTensor t;
+      t.onnxType = defaultOnnxType(elt);
+      t.shape = {out[i]};
+      int64_t first = includePad ? -pb[i] : 0;
+      int64_t last = includePad ? in[i] + pe[i] : in[i];
+      for (int64_t o = 0; o < out[i]; ++o) {
+        int64_t c = 0;
+        for (int64_t j = 0; j < kernel[i]; ++j) {
+          int64_t p = o * strides[i] - pb[i] + j * dil[i];
+          c += p >= first && p < last;
+        }
+        t.f.push_back((double)std::max<int64_t>(c, 1));
+      }
+      counts.push_back(n.g.materialize(t));
+      ewMaps.insert(ewMaps.end() - 1,
+                    AffineMap::get(2 + k, 0, getAffineDimExpr(2 + i, ctx)));
+    }
+    SmallVector<Value> ins{y};
+    ins.append(counts);
+    Value init = tensor::EmptyOp::create(b, loc, outShape, elt);
+    y = linalg::GenericOp::create(
+            b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, ewMaps,
+            ewIters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value d = args[1];
+              for (int64_t i = 1; i < k; ++i)
+                d = arith::MulFOp::create(nb, nl, d, args[1 + i]);
+              linalg::YieldOp::create(
+                  nb, nl, ValueRange{arith::DivFOp::create(nb, nl, args[0], d)});
+            })
+            .getResult(0);
+    return n.setOutputs(y);
+  }
+  if (!wantIndices)
+    return n.setOutputs(y, {n.inputOnnxType(0)});
+  // Indices into the flattened input: (n * C + c) * prod(in) + spatial, the
+  // spatial index in row-major order, or column-major with storage_order=1.
+  int64_t step = 1;
+  for (int64_t d : in)
+    step *= d;
+  Value sidx = pool.getResult(1);
+  Value init = tensor::EmptyOp::create(b, loc, outShape, i64);
+  Value ind =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{sidx}, ValueRange{init},
+          ewMaps, ewIters,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            auto c64 = [&](int64_t v) {
+              return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v));
+            };
+            Value s = args[0];
+            if (storageOrder) {
+              Value h = arith::DivSIOp::create(nb, nl, s, c64(in[1]));
+              Value w = arith::RemSIOp::create(nb, nl, s, c64(in[1]));
+              s = arith::AddIOp::create(nb, nl, h,
+                                        arith::MulIOp::create(nb, nl, w, c64(in[0])));
+            }
+            Value nIdx = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
+                                                    linalg::IndexOp::create(nb, nl, 0));
+            Value cIdx = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
+                                                    linalg::IndexOp::create(nb, nl, 1));
+            Value plane = arith::AddIOp::create(
+                nb, nl, arith::MulIOp::create(nb, nl, nIdx, c64(xt.getDimSize(1))), cIdx);
+            linalg::YieldOp::create(
+                nb, nl, ValueRange{arith::AddIOp::create(
+                            nb, nl, arith::MulIOp::create(nb, nl, plane, c64(step)), s)});
+          })
+          .getResult(0);
+  return n.setOutputs({y, ind}, {n.inputOnnxType(0), onnx::TensorProto::INT64});
+}
+
+/// MaxPool and AveragePool: TOSA for 2-D floating-point pooling without
+/// dilation or Indices, the generic pooling otherwise.
 static LogicalResult importPool(NodeContext &n, bool isMax) {
   auto xt = n.inputType(0);
-  if (!xt || !llvm::isa<FloatType>(xt.getElementType()))
-    return n.fail("expects a floating-point input");
-  if (xt.getRank() != 4)
-    return n.fail("only 2-D pooling (rank-4 input) is supported");
-  if (isMax && n.node.output_size() > 1 && !n.node.output(1).empty())
-    return n.fail("the Indices output is not supported");
-  auto dil = n.attrInts("dilations", {1, 1});
-  if (llvm::any_of(dil, [](int64_t d) { return d != 1; }))
-    return n.fail("dilated pooling is not supported");
+  if (!xt)
+    return n.fail("expects a ranked input");
+  bool wantIndices = isMax && n.node.output_size() > 1 && !n.node.output(1).empty();
+  auto dil = n.attrInts("dilations", {});
+  bool dilated = llvm::any_of(dil, [](int64_t d) { return d != 1; });
+  if (xt.getRank() != 4 || !llvm::isa<FloatType>(xt.getElementType()) ||
+      wantIndices || dilated)
+    return importPoolGeneric(n, isMax);
   auto kernel = n.attrInts("kernel_shape");
   if (kernel.size() != 2)
     return n.fail("kernel_shape must have 2 entries");
@@ -334,12 +601,73 @@ static LogicalResult importGlobalAveragePool(NodeContext &n) {
   return n.setOutputs(r);
 }
 
+/// BatchNormalization with training_mode=1 (opset 14+): normalises with the
+/// batch statistics (mean and population variance over every axis but 1)
+/// and outputs the updated running mean and variance,
+/// running * momentum + batch * (1 - momentum).
+static LogicalResult importBatchNormTraining(NodeContext &n) {
+  auto xt = n.inputType(0);
+  int64_t c = xt.getDimSize(1), rank = xt.getRank();
+  for (int i = 1; i <= 4; ++i)
+    if (!n.inputType(i) || n.inputType(i).getNumElements() != c)
+      return n.fail("scale, B, mean and var must each have C=" +
+                    std::to_string(c) + " elements");
+  OpBuilder &b = n.builder();
+  Location loc = n.loc;
+  Type elt = xt.getElementType();
+  double eps = n.attrFloat("epsilon", 1e-5f);
+  double momentum = n.attrFloat("momentum", 0.9f);
+  SmallVector<int64_t> bshape(rank, 1);
+  bshape[1] = c;
+  int64_t count = xt.getNumElements() / c;
+  auto meanOver = [&](Value v) {
+    auto ty = llvm::cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(ty.getShape());
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == 1)
+        continue;
+      shape[d] = 1;
+      v = tosa::ReduceSumOp::create(b, loc, ty.clone(shape), v,
+                                    b.getI32IntegerAttr(d));
+    }
+    return mulBroadcast(b, loc, v,
+                        splatConstant(b, loc, elt, bshape, 1.0 / (double)count));
+  };
+  Value x = n.input(0);
+  Value mean = meanOver(x);
+  Value centered = subBroadcast(b, loc, x, mean);
+  Value var = meanOver(mulBroadcast(b, loc, centered, centered));
+  auto vty = tensorOf(bshape, elt);
+  Value inv = tosa::RsqrtOp::create(
+      b, loc, vty, addBroadcast(b, loc, var, splatConstant(b, loc, elt, bshape, eps)));
+  auto vec = [&](int i) { return reshapeTo(b, loc, n.input(i), bshape); };
+  Value y = addBroadcast(
+      b, loc, mulBroadcast(b, loc, centered, mulBroadcast(b, loc, vec(1), inv)),
+      vec(2));
+  auto running = [&](int i, Value batch) {
+    Value r = addBroadcast(
+        b, loc, mulBroadcast(b, loc, vec(i), splatConstant(b, loc, elt, bshape, momentum)),
+        mulBroadcast(b, loc, batch,
+                     splatConstant(b, loc, elt, bshape, 1.0 - momentum)));
+    return reshapeTo(b, loc, r, {c});
+  };
+  SmallVector<Value> outs{y};
+  if (n.node.output_size() > 1)
+    outs.push_back(running(3, mean));
+  if (n.node.output_size() > 2)
+    outs.push_back(running(4, var));
+  return n.setOutputs(outs);
+}
+
 static LogicalResult importBatchNorm(NodeContext &n) {
   auto xt = n.inputType(0);
   if (!xt || !llvm::isa<FloatType>(xt.getElementType()) || xt.getRank() < 2)
     return n.fail("expects a floating-point input of rank >= 2");
-  if (n.attrInt("training_mode", 0))
-    return n.fail("training_mode=1 is not supported (inference only)");
+  if (n.attrInt("training_mode", 0)) {
+    if (n.opset < 14)
+      return n.fail("training_mode needs opset >= 14");
+    return importBatchNormTraining(n);
+  }
   for (int i = 1; i < n.node.output_size(); ++i)
     if (!n.node.output(i).empty())
       return n.fail("running mean/variance outputs are training-only");

@@ -46,7 +46,9 @@ struct ResizeSpec {
 /// A per-axis scalar that is a compile-time constant or a runtime f64 value.
 struct Scalar {
   std::optional<double> c;
-  Value v; // f64, when not constant
+  Value v;                 // f64, when not constant
+  Value from;              // or element `at` of this 1-D runtime tensor,
+  int64_t at = 0;          // read when an axis needs it
 };
 
 /// Everything the generic of one resized axis needs.
@@ -115,24 +117,25 @@ static Value sourceCoordinate(F64 &f, const ResizeSpec &spec,
                               const AxisResize &ax, Value y, Value &outside) {
   Value s = f.of(ax.scale);
   Value in = f.c((double)ax.in);
-  Value outW = f.mul(s, in); // the reference's float output length
+  // The reference's float output length.
+  auto outW = [&] { return f.mul(s, in); };
   Value one = f.c(1.0), half = f.c(0.5);
-  Value outIsOne = f.cmp(arith::CmpFPredicate::OEQ, outW, one);
+  auto outIsOne = [&] { return f.cmp(arith::CmpFPredicate::OEQ, outW(), one); };
   const std::string &m = spec.coord;
   if (m == "half_pixel")
     return f.sub(f.div(f.add(y, half), s), half);
   if (m == "pytorch_half_pixel")
-    return f.select(outIsOne, f.c(-0.5),
+    return f.select(outIsOne(), f.c(-0.5),
                     f.sub(f.div(f.add(y, half), s), half));
   if (m == "align_corners")
-    return f.select(outIsOne, f.c(0.0),
-                    f.div(f.mul(y, f.c(ax.in - 1.0)), f.sub(outW, one)));
+    return f.select(outIsOne(), f.c(0.0),
+                    f.div(f.mul(y, f.c(ax.in - 1.0)), f.sub(outW(), one)));
   if (m == "asymmetric")
     return f.div(y, s);
   if (m == "tf_half_pixel_for_nn")
     return f.div(f.add(y, half), s);
   if (m == "half_pixel_symmetric") {
-    Value adjustment = f.div(f.c((double)ax.out), outW);
+    Value adjustment = f.div(f.c((double)ax.out), outW());
     Value offset = f.mul(f.c(ax.in / 2.0), f.sub(one, adjustment));
     return f.add(offset, f.sub(f.div(f.add(y, half), s), half));
   }
@@ -140,8 +143,8 @@ static Value sourceCoordinate(F64 &f, const ResizeSpec &spec,
   Value r0 = f.of(ax.roiStart), r1 = f.of(ax.roiEnd);
   Value inM1 = f.c(ax.in - 1.0);
   Value span = f.mul(f.sub(r1, r0), inM1);
-  Value x = f.select(outIsOne, f.div(span, f.c(2.0)),
-                     f.div(f.mul(y, span), f.sub(outW, one)));
+  Value x = f.select(outIsOne(), f.div(span, f.c(2.0)),
+                     f.div(f.mul(y, span), f.sub(outW(), one)));
   x = f.add(x, f.mul(r0, inM1));
   outside = arith::OrIOp::create(
       f.b, f.loc, f.cmp(arith::CmpFPredicate::OLT, x, f.c(0.0)),
@@ -162,6 +165,10 @@ static void resizeTaps(F64 &f, const ResizeSpec &spec, const AxisResize &ax,
   };
   Value fl = f.floor(x);
   Value one = f.c(1.0);
+  if (spec.mode == "nearest" && spec.nearestMode == "floor") {
+    taps.push_back({toInt(fl), one});
+    return;
+  }
   if (spec.mode == "nearest") {
     Value frac = f.sub(x, fl);
     Value up; // whether to take floor + 1
@@ -170,9 +177,7 @@ static void resizeTaps(F64 &f, const ResizeSpec &spec, const AxisResize &ax,
       up = f.cmp(arith::CmpFPredicate::OGT, frac, f.c(0.5));
     else if (nm == "round_prefer_ceil")
       up = f.cmp(arith::CmpFPredicate::OGE, frac, f.c(0.5));
-    else if (nm == "floor")
-      up = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
-    else
+    else // ceil
       up = f.cmp(arith::CmpFPredicate::OGT, frac, f.c(0.0));
     taps.push_back({toInt(f.select(up, f.add(fl, one), fl)), one});
     return;
@@ -193,7 +198,6 @@ static void resizeTaps(F64 &f, const ResizeSpec &spec, const AxisResize &ax,
   int64_t count = 2 - 2 * start;
   SmallVector<Value> weights;
   double a = spec.cubicA;
-  Value cA = f.c(a);
   // The cubic kernel on |t| in [0, 1] and [1, 2], in Horner form.
   auto cubicNear = [&](Value t) { // ((A+2) t - (A+3)) t t + 1
     return f.add(
@@ -201,7 +205,7 @@ static void resizeTaps(F64 &f, const ResizeSpec &spec, const AxisResize &ax,
   };
   auto cubicFar = [&](Value t) { // ((A t - 5A) t + 8A) t - 4A
     return f.sub(
-        f.mul(f.add(f.mul(f.sub(f.mul(cA, t), f.c(5 * a)), t), f.c(8 * a)), t),
+        f.mul(f.add(f.mul(f.sub(f.mul(f.c(a), t), f.c(5 * a)), t), f.c(8 * a)), t),
         f.c(4 * a));
   };
   if (!spec.antialias) {
@@ -234,8 +238,12 @@ static void resizeTaps(F64 &f, const ResizeSpec &spec, const AxisResize &ax,
   }
   Value baseI = toInt(base);
   for (int64_t j = 0; j < count; ++j) {
-    Value idx = arith::AddIOp::create(
-        b, loc, baseI, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(start + j)));
+    Value idx = start + j == 0
+                    ? baseI
+                    : (Value)arith::AddIOp::create(
+                          b, loc, baseI,
+                          arith::ConstantOp::create(
+                              b, loc, b.getI64IntegerAttr(start + j)));
     taps.push_back({idx, weights[j]});
   }
   if (spec.excludeOutside) {
@@ -431,12 +439,12 @@ static LogicalResult importResizeImpl(NodeContext &n, ResizeSpec spec,
         scales[i].c = s;
         outShape[axes[i]] = (int64_t)std::floor(s * (double)in);
       } else {
-        scales[i].v = extractF64(b, loc, n.input(idxOp), i, false);
+        scales[i].from = n.input(idxOp);
+        scales[i].at = i;
         outKnown = false;
       }
     }
   } else {
-    bool sizesUnsigned = false;
     std::vector<double> ratios(naxes);
     std::vector<Value> ratioVals(naxes);
     for (int64_t i = 0; i < naxes; ++i) {
@@ -448,7 +456,7 @@ static LogicalResult importResizeImpl(NodeContext &n, ResizeSpec spec,
         outKnown = false; // exact ratio from the declared shape below
       } else {
         F64 f{b, loc};
-        ratioVals[i] = f.div(extractF64(b, loc, n.input(idxOp), i, sizesUnsigned),
+        ratioVals[i] = f.div(extractF64(b, loc, n.input(idxOp), i, false),
                              f.c((double)in));
       }
     }
@@ -519,7 +527,7 @@ static LogicalResult importResizeImpl(NodeContext &n, ResizeSpec spec,
         if (rc)
           s.c = rc->asDouble(k);
         else
-          s.v = extractF64(b, loc, n.input(roiIdx), k, false);
+          s.from = n.input(roiIdx), s.at = k;
       }
   }
   if (spec.antialias)
@@ -546,11 +554,17 @@ static LogicalResult importResizeImpl(NodeContext &n, ResizeSpec spec,
       continue;
     work.push_back(ax);
   }
+  // Read the runtime scalars the resized axes use, once, outside the loops.
+  for (AxisResize &ax : work)
+    for (Scalar *s : {&ax.scale, &ax.roiStart, &ax.roiEnd})
+      if (s->from && !s->v)
+        s->v = extractF64(b, loc, s->from, s->at, false);
   Value y = n.input(0);
   Type computeElt = elt;
   if (spec.mode != "nearest") {
-    unsigned width = elt.getIntOrFloatBitWidth();
-    computeElt = (isFloat && width <= 32) || (!isFloat && width <= 16)
+    // Integers interpolate in f64 so that rounding to the nearest integer
+    // sees the reference's values.
+    computeElt = isFloat && elt.getIntOrFloatBitWidth() <= 32
                      ? (Type)b.getF32Type()
                      : (Type)b.getF64Type();
   }

@@ -446,6 +446,10 @@ LogicalResult GraphImporter::importGraph(
 // Entry points
 //===----------------------------------------------------------------------===//
 
+std::vector<std::pair<std::string, int64_t>> mlir::qopt::getSupportedONNXOps() {
+  return getOpRegistry().listOps();
+}
+
 void mlir::qopt::registerImportDialects(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
                   math::MathDialect, quant::QuantDialect, tensor::TensorDialect,

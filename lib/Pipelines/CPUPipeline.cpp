@@ -11,6 +11,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Tools/Plugins/PassPlugin.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
@@ -264,6 +265,35 @@ void qopt::registerPipelinePasses() {
     return true;
   }();
   (void)once;
+}
+
+LogicalResult qopt::loadPassPluginsFromCommandLine(int argc, char **argv,
+                                                   llvm::raw_ostream &errors) {
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg = argv[i];
+    if (arg == "--")
+      break;
+    if (!arg.consume_front("-"))
+      continue;
+    arg.consume_front("-");
+    if (!arg.consume_front("load-pass-plugin"))
+      continue;
+    std::string path;
+    if (arg.consume_front("="))
+      path = arg.str();
+    else if (arg.empty() && i + 1 < argc)
+      path = argv[++i];
+    else
+      continue;
+    auto plugin = PassPlugin::load(path);
+    if (!plugin) {
+      errors << "cannot load pass plugin '" << path
+             << "': " << llvm::toString(plugin.takeError()) << "\n";
+      return failure();
+    }
+    plugin->registerPassRegistryCallbacks();
+  }
+  return success();
 }
 
 static std::string recipeText(const char *recipe) {

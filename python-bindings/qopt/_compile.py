@@ -56,7 +56,8 @@ def runtime_prefix():
 @contextlib.contextmanager
 def model_file(model):
     """Yields (path, stem) of an ONNX file for `model`: a path, an
-    onnx.ModelProto or serialized bytes (written to a temporary file)."""
+    onnx.ModelProto or serialized bytes (written to a temporary file, whose
+    path errors then name as <ModelProto 'graph name'>)."""
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
         if not os.path.isfile(path):
@@ -77,11 +78,16 @@ def model_file(model):
                     f"bytes, got {type(model).__name__}")
     name = getattr(getattr(model, "graph", None), "name", "") or "model"
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:64]
+    kind = "bytes" if isinstance(model, (bytes, bytearray, memoryview)) else "ModelProto"
     with tempfile.TemporaryDirectory(prefix="qopt-model-") as tmp:
         path = os.path.join(tmp, "model.onnx")
         with open(path, "wb") as f:
             f.write(data)
-        yield path, stem or "model"
+        try:
+            yield path, stem or "model"
+        except Error as e:
+            shown = f"<{kind} '{name}'>" if kind == "ModelProto" else "<model bytes>"
+            raise Error(str(e).replace(path, shown)) from None
 
 
 def shape_list(input_shapes):
@@ -127,55 +133,68 @@ def _recipe_text(recipe):
     return ",".join(names), names
 
 
-def _calibration_samples(calibration):
-    """The samples as a list of {name: ndarray}, checked; None for None."""
-    if calibration is None:
+def _samples(samples, what):
+    """`samples` (calibration or validation data) as a list of
+    {name: ndarray}, checked; None for None."""
+    if samples is None:
         return None
-    if isinstance(calibration, collections.abc.Mapping):
-        raise Error("calibration: expected an iterable of samples (dicts "
+    if isinstance(samples, collections.abc.Mapping):
+        raise Error(f"{what}: expected an iterable of samples (dicts "
                     "{input name: array}), got a single dict; wrap it in a list")
-    if isinstance(calibration, (str, bytes)) or not isinstance(
-            calibration, collections.abc.Iterable):
-        raise Error("calibration: expected an iterable of samples (dicts "
-                    f"{{input name: array}}), got {type(calibration).__name__}")
-    samples = []
-    for i, sample in enumerate(calibration):
+    if isinstance(samples, (str, bytes)) or not isinstance(
+            samples, collections.abc.Iterable):
+        raise Error(f"{what}: expected an iterable of samples (dicts "
+                    f"{{input name: array}}), got {type(samples).__name__}")
+    out = []
+    for i, sample in enumerate(samples):
         if not isinstance(sample, collections.abc.Mapping):
-            raise Error(f"calibration sample {i}: expected a dict {{input name: "
+            raise Error(f"{what} sample {i}: expected a dict {{input name: "
                         f"array}}, got {type(sample).__name__}")
         arrays = {}
         for name, value in sample.items():
             if not isinstance(name, str):
-                raise Error(f"calibration sample {i}: input names must be "
+                raise Error(f"{what} sample {i}: input names must be "
                             f"strings, got {name!r}")
             try:
                 arrays[name] = np.asarray(value)
             except Exception as e:
-                raise Error(f"calibration sample {i}, input '{name}': not an "
+                raise Error(f"{what} sample {i}, input '{name}': not an "
                             f"array ({e})") from None
             if arrays[name].dtype == object:
-                raise Error(f"calibration sample {i}, input '{name}': not a "
+                raise Error(f"{what} sample {i}, input '{name}': not a "
                             "numeric array")
-        samples.append(arrays)
-    if not samples:
-        raise Error("calibration: the iterable holds no samples")
-    return samples
+        out.append(arrays)
+    if not out:
+        raise Error(f"{what}: the iterable holds no samples")
+    return out
 
 
-def _check_calibration_against(model, samples):
+def _check_samples_against(model, samples, what):
     specs = {s.name: s for s in model.inputs}
     for i, sample in enumerate(samples):
         for name, a in sample.items():
             spec = specs.get(name)
             if spec is None:
-                raise Error(f"calibration sample {i}: the model has no input "
+                raise Error(f"{what} sample {i}: the model has no input "
                             f"'{name}' (inputs: {sorted(specs)})")
             if tuple(a.shape) != spec.shape:
-                raise Error(f"calibration sample {i}, input '{name}': shape "
+                raise Error(f"{what} sample {i}, input '{name}': shape "
                             f"{tuple(a.shape)}, the model takes {spec.shape}")
         missing = [n for n in specs if n not in sample]
         if missing:
-            raise Error(f"calibration sample {i}: missing inputs {missing}")
+            raise Error(f"{what} sample {i}: missing inputs {missing}")
+
+
+def _write_samples(samples, directory):
+    """One sub-directory per sample holding NAME.npy per input (the layout
+    of qopt-compile's --validate-inputs, read by qopt-run)."""
+    for i, sample in enumerate(samples):
+        sub = os.path.join(directory, f"sample_{i:04d}")
+        os.makedirs(sub)
+        for name, a in sample.items():
+            if not name or "/" in name or "\0" in name or name in (".", ".."):
+                raise Error(f"validate: input name {name!r} cannot name a file")
+            np.save(os.path.join(sub, name + ".npy"), np.ascontiguousarray(a))
 
 
 def _check_target(target):
@@ -188,7 +207,8 @@ def _check_target(target):
 
 
 def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
-            target="cpu", output_dir=None, keep_f32=None, progress=None):
+            target="cpu", output_dir=None, keep_f32=None, validate=None,
+            progress=None):
     """Compiles an ONNX model into a library and loads it.
 
     model: path of an .onnx file, an onnx.ModelProto, or its serialized bytes.
@@ -202,6 +222,10 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
     output_dir: where MODEL.so, MODEL.h and MODEL.json (the report) are
         written; a temporary directory, removed with the model, by default.
     keep_f32: with bf16/f16, ONNX op types or 'node:NAME' kept in f32.
+    validate: samples {input name: array} on which the compiled model is
+        compared with the FP32 compile of the same model; the report gets
+        `validation_samples` and, per output, `max_abs_error`,
+        `max_rel_error` and `cosine` (qopt-compile --validate-inputs).
     progress: show a progress bar (default: when stderr is a terminal).
 
     Returns a CompiledModel; raises qopt.Error with the compiler's
@@ -210,7 +234,8 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
     _check_target(target)
     recipe_text, recipe_names = _recipe_text(recipe)
     shapes = shape_list(input_shapes)
-    samples = _calibration_samples(calibration)
+    samples = _samples(calibration, "calibration")
+    checks = _samples(validate, "validate")
     if keep_f32 is None:
         keep = []
     elif isinstance(keep_f32, str):
@@ -224,6 +249,10 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
         raise Error(f"recipe '{needing[0]}' needs calibration data: pass "
                     "calibration=[{input name: array}, ...]")
     prefix = runtime_prefix()
+    if checks is not None and not os.access(os.path.join(prefix, "bin", "qopt-run"),
+                                            os.X_OK):
+        raise Error(f"validate: '{prefix}/bin/qopt-run' is missing (a package "
+                    "built without qopt-run cannot validate)")
 
     workdir = None
     if output_dir is None:
@@ -236,13 +265,17 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
         except OSError as e:
             raise Error(f"cannot create output_dir '{out_dir}': {e}") from None
     try:
-        with model_file(model) as (path, stem):
+        with model_file(model) as (path, stem), \
+                tempfile.TemporaryDirectory(prefix="qopt-validate-") as data:
             so_path = os.path.join(out_dir, stem + ".so")
             report_path = os.path.join(out_dir, stem + ".json")
-            with Progress(f"compile {stem}",
-                          _STEPS, enabled=progress) as bar:
+            if checks is not None:
+                _write_samples(checks, data)
+            steps = _STEPS if checks is None else _STEPS[:-1] + ("validate-inputs", "load")
+            with Progress(f"compile {stem}", steps, enabled=progress) as bar:
                 found = ext.compile_model(path, so_path, recipe_text, shapes, keep,
-                                          prefix, report_path, "", "", "", bar.step)
+                                          prefix, report_path, "", "",
+                                          data if checks is not None else "", bar.step)
                 bar.step("load")
                 with open(report_path) as f:
                     report = json.load(f)
@@ -259,7 +292,7 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
         raise Error(f"input_shapes names {unknown}, but the model's inputs are "
                     f"{sorted(known)}")
     if samples is not None:
-        _check_calibration_against(compiled, samples)
+        _check_samples_against(compiled, samples, "calibration")
     compiled.recipe = recipe_text
     compiled._workdir = workdir  # removed when the model is
     return compiled

@@ -56,15 +56,15 @@ class Progress:
         if ok:
             self.done = max(self.done + (self.current is not None), len(self.steps))
             self.current = "done"
-        self._draw()
+        self._draw(final=True)
         self.stream.write("\n")
         self.stream.flush()
         self._shown = 0
 
-    def _draw(self):
+    def _draw(self, final=False):
         if not self.enabled:
             return
-        total = max(len(self.steps), self.done + 1, 1)
+        total = max(len(self.steps), self.done + (0 if final else 1), 1)
         filled = int(self.width * min(self.done, total) / total)
         bar = "#" * filled + "-" * (self.width - filled)
         line = (f"qopt: {self.title} [{bar}] {min(self.done, total)}/{total} "

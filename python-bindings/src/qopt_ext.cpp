@@ -21,8 +21,10 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -69,8 +71,12 @@ private:
     std::string text;
     llvm::raw_string_ostream os(text);
     if (auto f = qopt::getFileLoc(d.getLocation()))
-      if (!f->getFilename().getValue().empty())
-        os << f->getFilename().getValue() << ": ";
+      if (!f->getFilename().getValue().empty()) {
+        os << f->getFilename().getValue();
+        if (f->getLine()) // MLIR text; ONNX files are located at 0:0
+          os << ":" << f->getLine() << ":" << f->getColumn();
+        os << ": ";
+      }
     bool error = d.getSeverity() == DiagnosticSeverity::Error;
     bool warning = d.getSeverity() == DiagnosticSeverity::Warning;
     os << (error ? "error" : warning ? "warning" : "note") << ": " << d.str();
@@ -94,12 +100,15 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
-/// Registers every pass and pipeline qopt-opt knows, once per process.
+/// Registers every pass and pipeline qopt-opt knows, once per process,
+/// and the pass manager's command-line options (at their defaults: the
+/// compiler applies them to every stage and fails where they are absent).
 void ensureRegistered() {
   static std::once_flag once;
   std::call_once(once, [] {
     qopt::registerPipelinePasses();
     qopt::registerQOptPipelines();
+    registerPassManagerCLOptions();
   });
 }
 
@@ -193,6 +202,54 @@ std::string importONNX(const std::string &path, const ShapeList &shapes,
   return printOp(*module, debugInfo, elideWeights);
 }
 
+/// The pipeline's elements at top level (commas outside () and {}).
+llvm::SmallVector<llvm::StringRef> splitElements(llvm::StringRef text) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '(' || c == '{')
+      ++depth;
+    else if (c == ')' || c == '}')
+      --depth;
+    else if (c == ',' && depth == 0) {
+      parts.push_back(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push_back(text.drop_front(start).trim());
+  return parts;
+}
+
+/// Implicit nesting for textual pipelines: a pass element restricted to
+/// another op than `anchor` (a func.func pass under builtin.module) is
+/// wrapped in a pipeline on that op, as mlir-opt's --PASS options do.
+std::string nestElements(llvm::StringRef anchor, llvm::StringRef elements) {
+  std::string out;
+  for (llvm::StringRef element : splitElements(elements)) {
+    std::string piece = element.str();
+    llvm::StringRef name = element.take_until(
+        [](char c) { return c == '(' || c == '{' || llvm::isSpace(c); });
+    bool isPipeline = element.drop_front(name.size()).ltrim().starts_with("(");
+    if (!isPipeline && anchor != "any")
+      if (const PassInfo *info = PassInfo::lookup(name)) {
+        // An op-agnostic scratch manager accepts any pass; the pass then
+        // tells which op it is restricted to.
+        OpPassManager scratch(OpPassManager::Nesting::Implicit);
+        if (succeeded(info->addToPipeline(
+                scratch, "", [](const llvm::Twine &) { return failure(); })) &&
+            scratch.size() == 1) {
+          std::optional<llvm::StringRef> op = scratch.begin()->getOpName();
+          if (op && *op != anchor)
+            piece = (*op + "(" + element + ")").str();
+        }
+      }
+    out += (out.empty() ? "" : ",") + piece;
+  }
+  return out;
+}
+
 std::string runPipeline(const std::string &source, const std::string &pipeline,
                         bool debugInfo, bool elideWeights) {
   ensureRegistered();
@@ -217,14 +274,14 @@ std::string runPipeline(const std::string &source, const std::string &pipeline,
     throw QOptError("invalid pass pipeline '" + pipeline +
                     "': expected an anchored pipeline such as "
                     "'builtin.module(canonicalize,func.func(qopt-fold-casts))'");
-  llvm::StringRef elements = text.drop_front(open + 1).drop_back();
+  std::string elements =
+      nestElements(anchor, text.drop_front(open + 1).drop_back());
   PassManager pm(&context, anchor, OpPassManager::Nesting::Implicit);
   std::string parseErrors;
   llvm::raw_string_ostream es(parseErrors);
   if (failed(parsePassPipeline(elements, pm, es)))
-    throw QOptError("invalid pass pipeline '" + pipeline + "': " +
+    throw QOptError("invalid pass pipeline '" + pipeline + "':\n" +
                     diagnostics.errors("") +
-                    (parseErrors.empty() ? "" : "\n") +
                     llvm::StringRef(parseErrors).trim().str());
   if (anchor != "any" && op->getName().getStringRef() != anchor)
     throw QOptError("the pipeline is anchored on '" + anchor.str() +
@@ -310,7 +367,9 @@ NB_MODULE(_qopt, m) {
   // qopt.Error is defined in pure Python (qopt._runtime) so that loading
   // a compiled model needs no extension; the compiler raises the same class.
   static PyObject *errorType =
-      nb::module_::import_("qopt._runtime").attr("Error").release().ptr();
+      nb::object(nb::module_::import_("qopt._runtime").attr("Error"))
+          .release()
+          .ptr();
   nb::register_exception_translator(
       [](const std::exception_ptr &p, void *type) {
         try {

@@ -26,22 +26,25 @@ def test_qopt_opt_lists_qopt_passes():
 def test_two_unsupported_ops_are_named_in_one_error(tmp_path):
     nodes = [
         helper.make_node("Relu", ["x"], ["a"], name="ok"),
-        helper.make_node("Det", ["a"], ["b"], name="det_node"),
-        helper.make_node("Hardmax", ["a"], ["c"], name="hardmax_node"),
-        helper.make_node("Hardmax", ["c"], ["d"], name="hardmax_again"),
+        helper.make_node("Frobnicate", ["a"], ["b"], name="det_node", domain="com.example"),
+        helper.make_node("GridSample", ["a", "a"], ["c"], name="hardmax_node"),
+        helper.make_node("GridSample", ["c", "c"], ["d"], name="hardmax_again"),
     ]
     graph = helper.make_graph(
         nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 2])],
         [helper.make_tensor_value_info("b", TensorProto.FLOAT, []),
          helper.make_tensor_value_info("d", TensorProto.FLOAT, [2, 2])])
     path = tmp_path / "bad.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                       helper.make_opsetid("com.example", 1)]),
+              path)
     r = _run(qopt_e2e.tool("qopt-compile"), path, "-o", tmp_path / "bad.so")
     assert r.returncode != 0
     errors = [l for l in r.stderr.splitlines() if "error" in l]
     assert len(errors) == 1, r.stderr
-    assert "Det" in errors[0] and "det_node" in errors[0]
-    assert "Hardmax" in errors[0] and "hardmax_node" in errors[0]
+    assert "com.example::Frobnicate" in errors[0] and "det_node" in errors[0]
+    assert "GridSample" in errors[0] and "hardmax_node" in errors[0]
+    assert "hardmax_again" not in errors[0]  # the first node of each type
     assert str(path) in errors[0]
     assert not (tmp_path / "bad.so").exists()
 
@@ -90,3 +93,13 @@ def test_qopt_run_saves_outputs_and_benchmarks(tmp_path):
     got = qopt_e2e.read_outputs(str(tmp_path / "out"))
     want = list(qopt_e2e.run_onnxruntime(MLP, feeds).values())
     np.testing.assert_allclose(got[0], want[0], rtol=1e-3, atol=1e-7)
+
+
+def test_readme_op_table_is_current():
+    """The README's table of supported ONNX ops is the importer's own list."""
+    readme = open(os.path.join(qopt_e2e.ROOT, "README.md")).read()
+    begin, end = "<!-- onnx-ops-begin -->\n", "<!-- onnx-ops-end -->"
+    assert begin in readme and end in readme
+    table = readme.split(begin, 1)[1].split(end, 1)[0].strip()
+    listed = _run(qopt_e2e.tool("qopt-translate"), "--list-onnx-ops").stdout.strip()
+    assert table == listed, "regenerate the README table with qopt-translate --list-onnx-ops"

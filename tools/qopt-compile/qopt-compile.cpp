@@ -7,7 +7,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
-#include "mlir/Tools/Plugins/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -66,7 +65,7 @@ static cl::opt<bool> printPipeline(
              "and exit"),
     cl::cat(category));
 
-// Loaded by loadPassPlugins, before the other options are parsed.
+// Loaded by loadPassPluginsFromCommandLine, before the options are parsed.
 static cl::list<std::string> passPlugins(
     "load-pass-plugin",
     cl::desc("Load passes from a plugin library (repeatable); they can then "
@@ -85,42 +84,16 @@ static std::string insertPassHelp() {
   return help;
 }
 
-/// Loads the plugins named by --load-pass-plugin before the options are
-/// parsed: MLIR's options that name passes (--mlir-print-ir-after=PASS)
-/// only know the passes registered when they are created.
-static bool loadPassPlugins(int argc, char **argv) {
-  for (int i = 1; i < argc; ++i) {
-    StringRef arg = argv[i];
-    if (arg == "--")
-      break;
-    if (!arg.consume_front("-"))
-      continue;
-    arg.consume_front("-");
-    if (!arg.consume_front("load-pass-plugin"))
-      continue;
-    std::string path;
-    if (arg.consume_front("="))
-      path = arg.str();
-    else if (arg.empty() && i + 1 < argc)
-      path = argv[++i];
-    else
-      continue;
-    auto plugin = mlir::PassPlugin::load(path);
-    if (!plugin) {
-      errs() << "qopt-compile: error: cannot load pass plugin '" << path
-             << "': " << toString(plugin.takeError()) << "\n";
-      return false;
-    }
-    plugin->registerPassRegistryCallbacks();
-  }
-  return true;
-}
-
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   mlir::qopt::registerPipelinePasses();
-  if (!loadPassPlugins(argc, argv))
+  std::string pluginError;
+  raw_string_ostream pluginErrors(pluginError);
+  if (mlir::failed(
+          mlir::qopt::loadPassPluginsFromCommandLine(argc, argv, pluginErrors))) {
+    errs() << "qopt-compile: error: " << pluginError;
     return 2;
+  }
   std::string insertHelp = insertPassHelp();
   cl::list<std::string> insertPasses("insert-pass", cl::desc(insertHelp),
                                      cl::value_desc("POINT:PIPELINE"),

@@ -13,6 +13,17 @@
 int main(int argc, char **argv) {
   mlir::qopt::registerPipelinePasses();
   mlir::qopt::registerQOptPipelines();
+  // MlirOptMain loads --load-pass-plugin libraries while it parses, after
+  // the pass flags exist; loading them first also makes the plugins' passes
+  // flags (--my-pass) and names for --mlir-print-ir-after=my-pass. Loading
+  // a plugin twice registers the same passes again, which is harmless.
+  std::string pluginError;
+  llvm::raw_string_ostream pluginErrors(pluginError);
+  if (mlir::failed(mlir::qopt::loadPassPluginsFromCommandLine(argc, argv,
+                                                              pluginErrors))) {
+    llvm::errs() << "qopt-opt: error: " << pluginError;
+    return 1;
+  }
 
   mlir::DialectRegistry registry;
   mlir::qopt::registerPipelineDialects(registry);

@@ -47,6 +47,10 @@ struct TensorFileData {
 std::optional<std::string> readTensorFile(llvm::StringRef path,
                                           TensorFileData &out);
 
+/// The ONNX ops the importer supports: "Domain::Op" (or "Op" for the
+/// default domain) with the first opset version each importer handles.
+std::vector<std::pair<std::string, int64_t>> getSupportedONNXOps();
+
 /// Registers the dialects the importer produces.
 void registerImportDialects(DialectRegistry &registry);
 

@@ -122,6 +122,14 @@ void registerPipelineDialects(DialectRegistry &registry);
 /// Registers every pass the pipelines name (upstream's and qopt's), once.
 void registerPipelinePasses();
 
+/// Loads the pass plugins that `argv` names with --load-pass-plugin=LIB (or
+/// --load-pass-plugin LIB) and registers their passes, before the command
+/// line is parsed: options that name passes (pass flags,
+/// --mlir-print-ir-after=PASS) only know the passes registered when they
+/// are created. Reports a plugin that cannot be loaded to `errors`.
+LogicalResult loadPassPluginsFromCommandLine(int argc, char **argv,
+                                             llvm::raw_ostream &errors);
+
 /// Registers `qopt-lower-to-linalg`, `qopt-bufferize`, `qopt-lower-to-llvm`
 /// and `qopt-cpu-pipeline` as pass pipelines.
 void registerQOptPipelines();

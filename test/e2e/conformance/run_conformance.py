@@ -289,6 +289,26 @@ def load_tolerances(path):
         return json.load(f)
 
 
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                      "README.md")
+README_COUNT = re.compile(r"passes (\d+) of the (\d+) ONNX backend node tests")
+
+
+def check_readme_count(passes, numeric):
+    """The README states the pass count; it must match the expectations."""
+    try:
+        text = open(README).read()
+    except OSError:
+        return None
+    m = README_COUNT.search(text)
+    if not m:
+        return "README.md does not state the conformance count ('passes N of the M ONNX backend node tests')"
+    if (int(m.group(1)), int(m.group(2))) != (passes, numeric):
+        return ("README.md says %s of %s; the expectations say %d of %d: update the README"
+                % (m.group(1), m.group(2), passes, numeric))
+    return None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=DEFAULT_DATA,
@@ -431,6 +451,10 @@ def main(argv=None):
                   % (len(missing), args.data))
             for n in missing:
                 print("  " + n)
+        readme_problem = check_readme_count(len(expected), len(results) - len(skipped))
+        if readme_problem and pattern is None:
+            status = 1
+            print(readme_problem)
         if status == 0:
             print("check: OK (%d expected passes all pass, no unlisted "
                   "passes)" % len(expected & selected))

@@ -557,14 +557,27 @@ static LogicalResult importFloatClass(NodeContext &n, bool isNaN) {
 
 enum class NumUnary { Abs, Neg, Sign };
 
-static LogicalResult importNumericUnary(NodeContext &n, NumUnary kind) {
+/// Input 0 of an op that takes any numeric (non-bool) type: its element type,
+/// ONNX type and whether that is a float or an unsigned type. Fails (reported)
+/// when the input is missing or bool.
+static LogicalResult numericInput(NodeContext &n, Type &elt, int32_t &onnxType,
+                                  bool &isFloat, bool &isUnsigned) {
   auto ty = n.inputType(0);
   if (!ty || ty.getElementType().isInteger(1))
     return n.fail("expects a numeric input");
-  Type elt = ty.getElementType();
-  int32_t onnxType = n.inputOnnxType(0);
-  bool isFloat = llvm::isa<FloatType>(elt);
-  bool isUnsigned = isUnsignedOnnxType(onnxType);
+  elt = ty.getElementType();
+  onnxType = n.inputOnnxType(0);
+  isFloat = llvm::isa<FloatType>(elt);
+  isUnsigned = isUnsignedOnnxType(onnxType);
+  return success();
+}
+
+static LogicalResult importNumericUnary(NodeContext &n, NumUnary kind) {
+  Type elt;
+  int32_t onnxType;
+  bool isFloat, isUnsigned;
+  if (failed(numericInput(n, elt, onnxType, isFloat, isUnsigned)))
+    return failure();
   if (tryFold(n, onnxType, [&](llvm::ArrayRef<HostVal> a) {
         HostVal v = a[0];
         switch (kind) {
@@ -626,13 +639,11 @@ static LogicalResult importNumericUnary(NodeContext &n, NumUnary kind) {
 
 /// Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0.
 static LogicalResult importShrink(NodeContext &n) {
-  auto ty = n.inputType(0);
-  if (!ty || ty.getElementType().isInteger(1))
-    return n.fail("expects a numeric input");
-  Type elt = ty.getElementType();
-  int32_t onnxType = n.inputOnnxType(0);
-  bool isFloat = llvm::isa<FloatType>(elt);
-  bool isUnsigned = isUnsignedOnnxType(onnxType);
+  Type elt;
+  int32_t onnxType;
+  bool isFloat, isUnsigned;
+  if (failed(numericInput(n, elt, onnxType, isFloat, isUnsigned)))
+    return failure();
   double bias = n.attrFloat("bias", 0), lambd = n.attrFloat("lambd", 0.5f);
   return emitElementwise(
       n, n.input(0), elt,
@@ -1061,13 +1072,11 @@ static LogicalResult importPRelu(NodeContext &n) {
 //===----------------------------------------------------------------------===//
 
 static LogicalResult importClip(NodeContext &n) {
-  auto xt = n.inputType(0);
-  if (!xt || xt.getElementType().isInteger(1))
-    return n.fail("expects a numeric input");
-  Type elt = xt.getElementType();
-  int32_t onnxType = n.inputOnnxType(0);
-  bool isFloat = llvm::isa<FloatType>(elt);
-  bool isUnsigned = isUnsignedOnnxType(onnxType);
+  Type elt;
+  int32_t onnxType;
+  bool isFloat, isUnsigned;
+  if (failed(numericInput(n, elt, onnxType, isFloat, isUnsigned)))
+    return failure();
   // A bound is a constant (std::optional<HostVal>) or a runtime scalar input.
   std::optional<HostVal> lo, hi;
   SmallVector<Value> ins{n.input(0)};

@@ -750,7 +750,13 @@ static Value hardmaxAlong(OpBuilder &b, Location loc, Value x, int64_t axis) {
   return op.getResult(0);
 }
 
-static LogicalResult importHardmax(NodeContext &n) {
+using AlongFn = Value (*)(OpBuilder &, Location, Value, int64_t);
+
+/// Hardmax and LogSoftmax: `along` over the Softmax-like axis of a
+/// floating-point input (see softmaxAxis), in the accumulation type when
+/// `widen` (cast back to the input type after).
+static LogicalResult importAlongSoftmaxAxis(NodeContext &n, AlongFn along,
+                                            bool widen) {
   auto ty = n.inputType(0);
   if (!ty || !llvm::isa<FloatType>(ty.getElementType()))
     return n.fail("expects a floating-point input");
@@ -758,10 +764,18 @@ static LogicalResult importHardmax(NodeContext &n) {
   if (failed(ax))
     return failure();
   OpBuilder &b = n.builder();
-  auto along = [&](Value v, int64_t a) { return hardmaxAlong(b, n.loc, v, a); };
-  Value r = ax->second ? alongCoerced2D(b, n.loc, n.input(0), ax->first, along)
-                       : along(n.input(0), ax->first);
-  return n.setOutputs(r);
+  Type elt = ty.getElementType();
+  Value x = n.input(0);
+  if (widen)
+    x = castFloat(b, n.loc, x, accumulationType(elt));
+  auto at = [&](Value v, int64_t a) { return along(b, n.loc, v, a); };
+  Value r = ax->second ? alongCoerced2D(b, n.loc, x, ax->first, at)
+                       : at(x, ax->first);
+  return n.setOutputs(widen ? castFloat(b, n.loc, r, elt) : r);
+}
+
+static LogicalResult importHardmax(NodeContext &n) {
+  return importAlongSoftmaxAxis(n, hardmaxAlong, /*widen=*/false);
 }
 
 //===----------------------------------------------------------------------===//
@@ -779,21 +793,7 @@ static Value logSoftmaxAlong(OpBuilder &b, Location loc, Value x,
 }
 
 static LogicalResult importLogSoftmax(NodeContext &n) {
-  auto ty = n.inputType(0);
-  if (!ty || !llvm::isa<FloatType>(ty.getElementType()))
-    return n.fail("expects a floating-point input");
-  auto ax = softmaxAxis(n);
-  if (failed(ax))
-    return failure();
-  OpBuilder &b = n.builder();
-  Type elt = ty.getElementType();
-  Value x = castFloat(b, n.loc, n.input(0), accumulationType(elt));
-  auto along = [&](Value v, int64_t a) {
-    return logSoftmaxAlong(b, n.loc, v, a);
-  };
-  Value r = ax->second ? alongCoerced2D(b, n.loc, x, ax->first, along)
-                       : along(x, ax->first);
-  return n.setOutputs(castFloat(b, n.loc, r, elt));
+  return importAlongSoftmaxAxis(n, logSoftmaxAlong, /*widen=*/true);
 }
 
 //===----------------------------------------------------------------------===//

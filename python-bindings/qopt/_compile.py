@@ -201,7 +201,7 @@ def _check_target(target):
     if target == "cpu":
         return
     if isinstance(target, str) and target.split(":")[0] == "cuda":
-        raise Error(f"target '{target}': the CUDA target is not implemented yet "
+        raise Error(f"target '{target}': no CUDA code generation in this version "
                     "(available: cpu)")
     raise Error(f"unknown target {target!r} (available: cpu)")
 

@@ -14,37 +14,21 @@ import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_test_models import (  # noqa: E402
+    builder, const, fvi as _vi, main, registry)
 
 F = TensorProto.FLOAT
 I64 = TensorProto.INT64
 I32 = TensorProto.INT32
-MODELS = {}  # name -> function returning a ModelProto
-
-
-def model(fn):
-    MODELS[fn.__name__] = fn
-    return fn
+MODELS, model = registry()  # name -> function returning a ModelProto
+_model = builder(opset=18)
 
 
 def _i64(name, values):
-    return numpy_helper.from_array(np.asarray(values, dtype=np.int64), name)
-
-
-def _vi(name, shape, elem=F):
-    return helper.make_tensor_value_info(name, elem, shape)
-
-
-def _model(name, nodes, inputs, outputs, inits=(), opset=18, check=True):
-    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    m = helper.make_model(graph, producer_name="qopt-import-tests",
-                          opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    if check:
-        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
-        onnx.checker.check_model(m, full_check=True)
-    return m
+    return const(name, values, np.int64)
 
 
 def _node(op, ins, outs, **attrs):
@@ -259,15 +243,5 @@ def err_pad_reflect_too_wide():
                   check=False)
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "Inputs", "indexing")
-    os.makedirs(out, exist_ok=True)
-    for name, fn in MODELS.items():
-        with open(os.path.join(out, name + ".onnx"), "wb") as f:
-            f.write(fn().SerializeToString())
-    print(f"wrote {len(MODELS)} models to {out}")
-
-
 if __name__ == "__main__":
-    main()
+    main(MODELS, "indexing")

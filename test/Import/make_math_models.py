@@ -11,30 +11,13 @@ import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto as T, helper, numpy_helper
 
-MODELS = {}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_test_models import builder, main, registry, vi as _vi  # noqa: E402
 
-
-def model(fn):
-    MODELS[fn.__name__] = fn
-    return fn
-
-
-def _vi(name, elem, shape):
-    return helper.make_tensor_value_info(name, elem, shape)
-
-
-def _model(name, nodes, inputs, outputs, inits=(), opset=17, check=True):
-    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    m = helper.make_model(graph, producer_name="qopt-import-tests",
-                          opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    if check:
-        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
-        onnx.checker.check_model(m, full_check=True)
-    return m
+MODELS, model = registry()
+_model = builder(opset=17)
 
 
 def _node(op, ins, outs=("y",), **attrs):
@@ -204,14 +187,5 @@ def err_clip_vector_bound():
                   check=False)
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "Inputs", "math")
-    os.makedirs(out, exist_ok=True)
-    for name, fn in MODELS.items():
-        with open(os.path.join(out, name + ".onnx"), "wb") as f:
-            f.write(fn().SerializeToString())
-
-
 if __name__ == "__main__":
-    main()
+    main(MODELS, "math")

@@ -17,34 +17,14 @@ import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto as TP, helper, numpy_helper
 
-MODELS = {}  # name -> function returning a ModelProto
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_test_models import (  # noqa: E402
+    builder, const, main, registry, rng as _rng, vi as _vi)
 
-
-def model(fn):
-    MODELS[fn.__name__] = fn
-    return fn
-
-
-def _rng(name):
-    return np.random.default_rng(sum(map(ord, name)) * 7919)
-
-
-def _vi(name, elem, shape):
-    return helper.make_tensor_value_info(name, elem, shape)
-
-
-def _model(name, nodes, inputs, outputs, inits=(), opset=18, check=True):
-    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    m = helper.make_model(graph, producer_name="qopt-import-tests",
-                          opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    if check:
-        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
-        onnx.checker.check_model(m, full_check=True)
-    return m
+MODELS, model = registry()  # name -> function returning a ModelProto
+_model = builder(opset=18)
 
 
 def _one(name, op, elem, shape, opset, inits=(), extra_inputs=(), out=None,
@@ -57,7 +37,7 @@ def _one(name, op, elem, shape, opset, inits=(), extra_inputs=(), out=None,
 
 
 def _axes(values):
-    return numpy_helper.from_array(np.asarray(values, dtype=np.int64), "axes")
+    return const("axes", values, np.int64)
 
 
 # --- Reduce* ---------------------------------------------------------------
@@ -284,15 +264,5 @@ def err_lpnorm_p3():
                 out=None, check=False, p=3)
 
 
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    out_dir = (sys.argv[1] if len(sys.argv) > 1
-               else os.path.join(here, "Inputs", "reduction"))
-    os.makedirs(out_dir, exist_ok=True)
-    for name, fn in MODELS.items():
-        with open(os.path.join(out_dir, name + ".onnx"), "wb") as f:
-            f.write(fn().SerializeToString())
-
-
 if __name__ == "__main__":
-    main()
+    main(MODELS, "reduction")

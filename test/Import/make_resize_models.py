@@ -14,33 +14,15 @@ import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto as TP, helper, numpy_helper
 
-MODELS = {}  # name -> function returning a ModelProto
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_test_models import (  # noqa: E402
+    builder, const as _const, main, registry, vi as _vi)
 
-
-def model(fn):
-    MODELS[fn.__name__] = fn
-    return fn
-
-
-def _vi(name, elem, shape):
-    return helper.make_tensor_value_info(name, elem, shape)
-
-
-def _model(name, nodes, inputs, outputs, inits=(), opset=13, check=True):
-    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    m = helper.make_model(graph, producer_name="qopt-import-tests",
-                          opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    if check:
-        onnx.checker.check_model(m, full_check=True)
-    return m
-
-
-def _const(name, values, dtype):
-    return numpy_helper.from_array(np.asarray(values, dtype=dtype), name)
+MODELS, model = registry()  # name -> function returning a ModelProto
+# Checked models go straight to onnx.checker, without shape inference.
+_model = builder(opset=13, infer_shapes=False)
 
 
 def _w(name, shape, seed):
@@ -213,13 +195,5 @@ def batchnorm_training():
                    _const("v", [1.0, 2.0, 0.5], np.float32)], opset=15)
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "Inputs", "resize")
-    os.makedirs(out, exist_ok=True)
-    for name, fn in MODELS.items():
-        onnx.save(fn(), os.path.join(out, name + ".onnx"))
-
-
 if __name__ == "__main__":
-    main()
+    main(MODELS, "resize")

@@ -20,40 +20,17 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_test_models import (  # noqa: E402
+    builder, fvi as _vi, main, registry, rng as _rng)
+
 F = TensorProto.FLOAT
-MODELS = {}  # name -> function returning a ModelProto (or bytes)
-
-
-def model(fn):
-    MODELS[fn.__name__] = fn
-    return fn
-
-
-def _rng(name):
-    # A per-model seed that does not depend on the order of definitions.
-    return np.random.default_rng(sum(map(ord, name)) * 7919)
+MODELS, model = registry()  # name -> ModelProto (or bytes) function
+_model = builder(opset=17)
 
 
 def _f32(name, array):
     return numpy_helper.from_array(np.asarray(array, dtype=np.float32), name)
-
-
-def _vi(name, shape, elem=F):
-    return helper.make_tensor_value_info(name, elem, shape)
-
-
-def _model(name, nodes, inputs, outputs, inits=(), opset=17, check=True,
-           extra_opsets=()):
-    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    m = helper.make_model(
-        graph, producer_name="qopt-import-tests",
-        opset_imports=[helper.make_opsetid("", opset)] + list(extra_opsets))
-    m.ir_version = 8
-    if check:
-        # Fills in output shapes left as None, then checks the whole model.
-        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
-        onnx.checker.check_model(m, full_check=True)
-    return m
 
 
 def _unary(name, op, shape, **attrs):
@@ -622,17 +599,5 @@ def err_undefined_value():
                   [_vi("x", [2])], [_vi("y", [2])], check=False)
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "Inputs")
-    os.makedirs(out, exist_ok=True)
-    for name, fn in MODELS.items():
-        m = fn()
-        data = m if isinstance(m, bytes) else m.SerializeToString()
-        with open(os.path.join(out, name + ".onnx"), "wb") as f:
-            f.write(data)
-    print(f"wrote {len(MODELS)} models to {out}")
-
-
 if __name__ == "__main__":
-    main()
+    main(MODELS)

@@ -287,6 +287,24 @@ LogicalResult GraphImporter::checkSupported(const onnx::GraphProto &graph) {
   return failure();
 }
 
+/// The largest tensor a model may declare: beyond it (or when the element
+/// count overflows) the model is refused rather than compiled into code
+/// whose buffers cannot exist.
+static constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 40; // 1 TiB
+
+/// Checks that `shape` of `elt` has a representable size under the cap.
+static LogicalResult checkTensorSize(GraphImporter &g, llvm::StringRef what,
+                                     llvm::ArrayRef<int64_t> shape, Type elt) {
+  uint64_t bytes = std::max<uint64_t>(1, elt.getIntOrFloatBitWidth() / 8);
+  for (int64_t d : shape) {
+    if (d < 0 || (d && bytes > kMaxTensorBytes / (uint64_t)d))
+      return g.emitError() << what << " has shape with a size beyond "
+                           << kMaxTensorBytes << " bytes (or overflowing)";
+    bytes *= (uint64_t)d;
+  }
+  return success();
+}
+
 /// Static type of a graph input: declared shape, overridden by --input-shape.
 static FailureOr<RankedTensorType>
 inputType(GraphImporter &g, const onnx::ValueInfoProto &vi,
@@ -368,7 +386,9 @@ LogicalResult GraphImporter::importGraph(
     if (initializers.count(vi.name()))
       continue;
     auto ty = inputType(*this, vi, shapes);
-    if (failed(ty))
+    if (failed(ty) ||
+        failed(checkTensorSize(*this, "input '" + vi.name() + "'", ty->getShape(),
+                               ty->getElementType())))
       return failure();
     argTypes.push_back(*ty);
     args.push_back(&vi);

@@ -138,6 +138,12 @@ static std::optional<std::string> readExternal(const TensorProto &proto,
     return "external data length " + std::to_string(length) +
            " differs from the " + std::to_string(expected) +
            " bytes of the tensor's shape";
+  uint64_t fileSize = 0;
+  if (llvm::sys::fs::file_size(realFile, fileSize) || offset > fileSize ||
+      expected > fileSize - offset)
+    return "external data '" + location + "' holds " + std::to_string(fileSize) +
+           " bytes, fewer than offset " + std::to_string(offset) + " + length " +
+           std::to_string(expected);
   auto buf = llvm::MemoryBuffer::getFileSlice(realFile, expected, offset,
                                               /*IsVolatile=*/false);
   if (!buf || (*buf)->getBufferSize() != expected)

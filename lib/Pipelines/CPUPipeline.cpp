@@ -31,7 +31,11 @@ qopt::CPUStages qopt::getCPUStages() {
           "func.func(linalg-fuse-elementwise-ops)",
           "canonicalize",
           "cse",
-          "qopt-cpu-kernel-strategy"},
+          // Weight layout changes fold before the strategy sees the
+          // filters, and again after it picks new layouts.
+          "func.func(qopt-fold-constant-transposes)",
+          "qopt-cpu-kernel-strategy",
+          "func.func(qopt-fold-constant-transposes)", "canonicalize"},
       ",");
   s.bufferize = llvm::join(
       llvm::ArrayRef<llvm::StringRef>{

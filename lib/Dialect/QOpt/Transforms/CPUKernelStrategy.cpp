@@ -7,6 +7,7 @@
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Parser/Parser.h"
 
 namespace mlir::qopt {
@@ -40,14 +41,57 @@ module attributes {transform.with_named_sequence} {
       %i = transform.structured.interchange %g iterator_interchange = [0, 2, 1]
         : (!transform.any_op) -> !transform.any_op
     }
+    // Convolutions (n, oh, ow, f, kh, kw, c) -> (n, oh, ow, kh, kw, c, f).
+    %conv = transform.structured.match ops{["linalg.conv_2d_nhwc_hwcf"]} in %root
+      : (!transform.any_op) -> !transform.any_op
+    transform.foreach %conv : !transform.any_op {
+    ^bb0(%op: !transform.any_op):
+      %g = transform.structured.generalize %op : (!transform.any_op) -> !transform.any_op
+      %i = transform.structured.interchange %g iterator_interchange = [0, 1, 2, 4, 5, 6, 3]
+        : (!transform.any_op) -> !transform.any_op
+    }
     transform.yield
   }
 }
 )mlir";
 
+/// conv_2d_nhwc_fhwc(x, W) -> conv_2d_nhwc_hwcf(x, transpose(W)) when W is
+/// a constant: the transpose folds at compile time, and HWCF puts the output
+/// channel innermost in the filter as in the output.
+void useHWCFFilters(ModuleOp module) {
+  SmallVector<linalg::Conv2DNhwcFhwcOp> convs;
+  module.walk([&](linalg::Conv2DNhwcFhwcOp op) {
+    if (op.hasPureTensorSemantics() &&
+        op.getInputs()[1].getDefiningOp<arith::ConstantOp>())
+      convs.push_back(op);
+  });
+  for (linalg::Conv2DNhwcFhwcOp op : convs) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value filter = op.getInputs()[1];
+    auto fty = llvm::cast<RankedTensorType>(filter.getType());
+    SmallVector<int64_t> perm = {1, 2, 3, 0}; // FHWC -> HWCF
+    SmallVector<int64_t> shape = {fty.getDimSize(1), fty.getDimSize(2),
+                                  fty.getDimSize(3), fty.getDimSize(0)};
+    Value init = tensor::EmptyOp::create(b, loc, shape, fty.getElementType());
+    Value hwcf = linalg::TransposeOp::create(b, loc, filter, init, perm)->getResult(0);
+    SmallVector<NamedAttribute> attrs;
+    for (NamedAttribute a : op->getAttrs())
+      if (a.getName() == op.getStridesAttrName() ||
+          a.getName() == op.getDilationsAttrName())
+        attrs.push_back(a);
+    auto conv = linalg::Conv2DNhwcHwcfOp::create(
+        b, loc, op->getResultTypes(), ValueRange{op.getInputs()[0], hwcf},
+        op.getOutputs(), attrs);
+    op->replaceAllUsesWith(conv->getResults());
+    op->erase();
+  }
+}
+
 struct CPUKernelStrategyPass
     : qopt::impl::CPUKernelStrategyBase<CPUKernelStrategyPass> {
   void runOnOperation() override {
+    useHWCFFilters(getOperation());
     OwningOpRef<ModuleOp> script =
         parseSourceString<ModuleOp>(kStrategy, &getContext());
     if (!script) {

@@ -76,9 +76,32 @@ def CPUKernelStrategy : Pass<"qopt-cpu-kernel-strategy", "ModuleOp"> {
     products are generalized and their loops interchanged so that the
     innermost loop runs along the output row (contiguous in B and C), which
     LLVM turns into vector FMAs; the reduction loop moves outwards.
+    Convolutions with a constant filter switch to the HWCF filter layout
+    (the filter is transposed by a linalg.transpose that
+    qopt-fold-constant-transposes folds at compile time) and run with the
+    output channel innermost, for the same reason.
   }];
   let dependentDialects = ["::mlir::transform::TransformDialect",
                            "::mlir::linalg::LinalgDialect"];
+}
+
+def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
+  let summary = "Transpose constant weights at compile time";
+  let description = [{
+    Replaces `linalg.transpose` of a constant (dense or dense_resource) by
+    the transposed constant, so that weight layout changes (ONNX's NCHW/OIHW
+    to the kernels' channels-last layouts) cost nothing at run time. Upstream
+    folders skip dense_resource weights; this pass permutes the blob.
+
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<16x3x3x3xf32>
+    %t = linalg.transpose ins(%w : ...) outs(%e : ...) permutation = [2, 3, 1, 0]
+    // becomes
+    %t = arith.constant dense_resource<w_t> : tensor<3x3x3x16xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def PlanBuffers : Pass<"qopt-plan-buffers", "ModuleOp"> {

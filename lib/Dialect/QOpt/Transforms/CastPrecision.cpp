@@ -3,6 +3,8 @@
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "RewriteUtils.h"
+
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
@@ -120,7 +122,7 @@ struct CastPrecisionPass : qopt::impl::CastPrecisionBase<CastPrecisionPass> {
       for (NamedAttribute a : clone->getAttrs())
         if (auto f = llvm::dyn_cast<FloatAttr>(a.getValue()); f && f.getType().isF32())
           clone->setAttr(a.getName(), b.getFloatAttr(reduced, f.getValueAsDouble()));
-      if (succeeded(quietVerify(clone))) {
+      if (succeeded(verifyQuietly(clone))) {
         b.setInsertionPointAfter(clone);
         SmallVector<Value> results;
         for (auto [oldR, newR] : llvm::zip(op->getResults(), clone->getResults())) {
@@ -137,13 +139,6 @@ struct CastPrecisionPass : qopt::impl::CastPrecisionBase<CastPrecisionPass> {
     }
     for (Operation *c : llvm::reverse(created))
       c->erase();
-  }
-
-  /// Verifies without reporting: a rejected form is simply not used.
-  static LogicalResult quietVerify(Operation *op) {
-    ScopedDiagnosticHandler silence(op->getContext(),
-                                    [](Diagnostic &) { return success(); });
-    return verify(op, /*verifyRecursively=*/false);
   }
 };
 

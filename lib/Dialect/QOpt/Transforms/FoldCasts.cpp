@@ -9,6 +9,8 @@
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "RewriteUtils.h"
+
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
@@ -37,12 +39,6 @@ unsigned floatWidth(Type t) {
   return llvm::cast<RankedTensorType>(t).getElementTypeBitWidth();
 }
 
-LogicalResult quietVerify(Operation *op) {
-  ScopedDiagnosticHandler silence(op->getContext(),
-                                  [](Diagnostic &) { return success(); });
-  return verify(op, /*verifyRecursively=*/false);
-}
-
 /// Rebuilds layout op `op` with its `from`-typed float operands cast to
 /// `to` and its result of element type `to`; null when TOSA rejects it.
 Operation *rebuildLayoutOp(PatternRewriter &rewriter, Operation *op, Type from,
@@ -60,7 +56,7 @@ Operation *rebuildLayoutOp(PatternRewriter &rewriter, Operation *op, Type from,
   Operation *clone = rewriter.clone(*op, map);
   Value r = clone->getResult(0);
   r.setType(llvm::cast<RankedTensorType>(r.getType()).clone(to));
-  if (failed(quietVerify(clone))) {
+  if (failed(verifyQuietly(clone))) {
     rewriter.eraseOp(clone);
     return nullptr;
   }
@@ -106,7 +102,6 @@ struct WideningCastThroughLayout : RewritePattern {
     if (!cast || floatWidth(cast.getOutput().getType()) <= floatWidth(cast.getInput().getType()))
       return failure();
     Type narrow = getElementTypeOrSelf(cast.getInput().getType());
-    Type wide = getElementTypeOrSelf(cast.getOutput().getType());
     // Rebuild the layout op on the narrow value directly.
     IRMapping map;
     map.map(cast.getOutput(), cast.getInput());
@@ -115,11 +110,10 @@ struct WideningCastThroughLayout : RewritePattern {
     Value r = clone->getResult(0);
     auto wideTy = llvm::cast<RankedTensorType>(r.getType());
     r.setType(wideTy.clone(narrow));
-    if (failed(quietVerify(clone))) {
+    if (failed(verifyQuietly(clone))) {
       rewriter.eraseOp(clone);
       return failure();
     }
-    (void)wide;
     rewriter.replaceOpWithNewOp<CastOp>(op, wideTy, r);
     return success();
   }

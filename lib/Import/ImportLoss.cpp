@@ -87,15 +87,6 @@ static Value filled(OpBuilder &b, Location loc, llvm::ArrayRef<int64_t> shape,
       .getResult(0);
 }
 
-/// The map (d0..d{rank-1}) -> the dims other than `axis`.
-static AffineMap dropDimMap(MLIRContext *ctx, int64_t rank, int64_t axis) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != axis)
-      exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(rank, 0, exprs, ctx);
-}
-
 static SmallVector<int64_t> dropDim(llvm::ArrayRef<int64_t> shape,
                                     int64_t axis) {
   SmallVector<int64_t> out;
@@ -115,71 +106,6 @@ static Value expandTo(OpBuilder &b, Location loc, Value v,
   auto re = getReassociationIndicesForReshape(ty, dst);
   assert(re && "expandTo: not an expansion");
   return tensor::ExpandShapeOp::create(b, loc, dst, v, *re);
-}
-
-//===----------------------------------------------------------------------===//
-// Log-softmax along an axis (linalg)
-//===----------------------------------------------------------------------===//
-
-/// x - max - log(sum(exp(x - max))) along `axis`, `x` a float tensor in its
-/// compute type.
-static Value logSoftmaxAlong(OpBuilder &b, Location loc, Value x,
-                             int64_t axis) {
-  auto ty = typeOf(x);
-  Type elt = ty.getElementType();
-  int64_t rank = ty.getRank();
-  MLIRContext *ctx = b.getContext();
-  auto id = b.getMultiDimIdentityMap(rank);
-  auto drop = dropDimMap(ctx, rank, axis);
-  SmallVector<int64_t> redShape = dropDim(ty.getShape(), axis);
-  SmallVector<utils::IteratorType> redIters(rank,
-                                            utils::IteratorType::parallel);
-  redIters[axis] = utils::IteratorType::reduction;
-  SmallVector<utils::IteratorType> parIters(rank,
-                                            utils::IteratorType::parallel);
-  auto ft = llvm::cast<FloatType>(elt);
-
-  Value negInf = arith::ConstantOp::create(
-      b, loc,
-      b.getFloatAttr(elt, APFloat::getInf(ft.getFloatSemantics(),
-                                          /*Negative=*/true)));
-  Value mInit = filled(b, loc, redShape, elt, negInf);
-  Value m =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{mInit.getType()}, ValueRange{x}, ValueRange{mInit},
-          SmallVector<AffineMap>{id, drop}, redIters,
-          [&](OpBuilder &nb, Location nl, ValueRange a) {
-            linalg::YieldOp::create(
-                nb, nl,
-                ValueRange{arith::MaximumFOp::create(nb, nl, a[0], a[1])});
-          })
-          .getResult(0);
-
-  Value sInit = filled(b, loc, redShape, elt, scalarConst(b, loc, elt, 0));
-  Value s =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{sInit.getType()}, ValueRange{x, m},
-          ValueRange{sInit}, SmallVector<AffineMap>{id, drop, drop}, redIters,
-          [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value e = math::ExpOp::create(
-                nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
-            linalg::YieldOp::create(
-                nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], e)});
-          })
-          .getResult(0);
-
-  Value init = tensor::EmptyOp::create(b, loc, ty.getShape(), elt);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{x, m, s},
-             ValueRange{init}, SmallVector<AffineMap>{id, drop, drop, id},
-             parIters,
-             [&](OpBuilder &nb, Location nl, ValueRange a) {
-               Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
-               Value l = math::LogOp::create(nb, nl, a[2]);
-               linalg::YieldOp::create(
-                   nb, nl, ValueRange{arith::SubFOp::create(nb, nl, d, l)});
-             })
-      .getResult(0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -341,7 +267,7 @@ static LogicalResult importSoftmaxCrossEntropyLoss(NodeContext &n) {
   Type elt = n.inputType(0).getElementType();
   Type calc = accumulationType(elt);
   Value logProb =
-      logSoftmaxAlong(b, n.loc, castFloat(b, n.loc, n.input(0), calc), 1);
+      buildLogSoftmax(b, n.loc, castFloat(b, n.loc, n.input(0), calc), 1);
   Value weight =
       n.hasInput(2) ? castFloat(b, n.loc, n.input(2), calc) : Value();
   Value loss = nllLoss(b, n.loc, logProb, n.input(1), weight, ignoreIndexOf(n),

@@ -782,9 +782,10 @@ static LogicalResult importHardmax(NodeContext &n) {
 // LogSoftmax
 //===----------------------------------------------------------------------===//
 
-/// x - max - log(sum(exp(x - max))) along `axis`.
-static Value logSoftmaxAlong(OpBuilder &b, Location loc, Value x,
-                             int64_t axis) {
+/// x - max - log(sum(exp(x - max))) along `axis` (declared in
+/// ImporterCore.h; SoftmaxCrossEntropyLoss uses it too).
+Value onnx_import::buildLogSoftmax(OpBuilder &b, Location loc, Value x,
+                                   int64_t axis) {
   Value m = reduceKeepDims(b, loc, x, {axis}, Combine::Max, false);
   Value d = binary(b, loc, BinOp::Sub, x, m);
   Value s = reduceKeepDims(b, loc, unary(b, loc, UnOp::Exp, d), {axis},
@@ -793,7 +794,7 @@ static Value logSoftmaxAlong(OpBuilder &b, Location loc, Value x,
 }
 
 static LogicalResult importLogSoftmax(NodeContext &n) {
-  return importAlongSoftmaxAxis(n, logSoftmaxAlong, /*widen=*/true);
+  return importAlongSoftmaxAxis(n, buildLogSoftmax, /*widen=*/true);
 }
 
 //===----------------------------------------------------------------------===//

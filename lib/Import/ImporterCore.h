@@ -255,3 +255,9 @@ foldBinaryOnHost(const HostTensor &a, const HostTensor &b,
                  llvm::function_ref<double(double, double)> onFloat,
                  llvm::function_ref<int64_t(int64_t, int64_t)> onInt);
 } // namespace mlir::qopt::onnx_import
+
+namespace mlir::qopt::onnx_import {
+/// Numerically stable log-softmax of float tensor `x` along `axis`, in x's
+/// element type (ImportReduction.cpp).
+Value buildLogSoftmax(OpBuilder &b, Location loc, Value x, int64_t axis);
+} // namespace mlir::qopt::onnx_import

@@ -131,8 +131,10 @@ void registerResizeAndConvTransposeOps(OpRegistry &r); // ImportResize.cpp
 /// Imports one graph into `@main` of a module.
 class GraphImporter {
 public:
+  /// `externalDataDir` is the only directory external data may come from;
+  /// empty refuses external data.
   GraphImporter(MLIRContext *ctx, const onnx::ModelProto &model,
-                std::string modelPath);
+                std::string modelPath, std::string externalDataDir);
 
   LogicalResult importGraph(ModuleOp module,
                             const llvm::StringMap<std::vector<int64_t>> &shapes);
@@ -140,8 +142,8 @@ public:
   MLIRContext *ctx;
   OpBuilder b;
   const onnx::ModelProto &model;
-  std::string modelPath; // for locations and external data
-  std::string modelDir;
+  std::string modelPath; // for locations
+  std::string modelDir;  // external data root; empty: none allowed
 
   llvm::StringMap<Value> values;
   llvm::StringMap<int32_t> onnxTypes;   // ONNX element type per value
@@ -190,7 +192,8 @@ size_t onnxTypeSize(int32_t onnxType);
 
 /// Reads the data of a TensorProto as little-endian bytes in its element
 /// type's layout, from any storage form (raw_data, typed fields, external
-/// data confined to `modelDir`). On failure returns an error message.
+/// data confined to `modelDir`, refused when it is empty). On failure
+/// returns an error message.
 std::optional<std::string> readTensorBytes(const onnx::TensorProto &proto,
                                            llvm::StringRef modelDir,
                                            std::vector<char> &bytes);

@@ -193,9 +193,9 @@ InFlightDiagnostic NodeContext::emitError() {
 //===----------------------------------------------------------------------===//
 
 GraphImporter::GraphImporter(MLIRContext *ctx, const onnx::ModelProto &model,
-                             std::string path)
-    : ctx(ctx), b(ctx), model(model), modelPath(std::move(path)) {
-  modelDir = llvm::sys::path::parent_path(modelPath).str();
+                             std::string path, std::string externalDataDir)
+    : ctx(ctx), b(ctx), model(model), modelPath(std::move(path)),
+      modelDir(std::move(externalDataDir)) {
   for (const auto &os : model.opset_import())
     opsets[os.domain() == "ai.onnx" ? "" : os.domain()] = os.version();
 }
@@ -498,10 +498,15 @@ std::string mlir::qopt::parseInputShape(llvm::StringRef text,
   return "";
 }
 
-static OwningOpRef<ModuleOp> importBuffer(MLIRContext *ctx,
-                                          llvm::StringRef bytes,
-                                          llvm::StringRef path,
-                                          const ImportOptions &options) {
+/// The directory external data of the model file at `path` comes from.
+static std::string directoryOf(llvm::StringRef path) {
+  llvm::StringRef dir = llvm::sys::path::parent_path(path);
+  return dir.empty() ? "." : dir.str();
+}
+
+OwningOpRef<ModuleOp> mlir::qopt::importONNXBuffer(
+    MLIRContext *ctx, llvm::StringRef bytes, llvm::StringRef path,
+    llvm::StringRef externalDataDir, const ImportOptions &options) {
   DialectRegistry registry;
   registerImportDialects(registry);
   ctx->appendDialectRegistry(registry);
@@ -519,7 +524,7 @@ static OwningOpRef<ModuleOp> importBuffer(MLIRContext *ctx,
     return nullptr;
   }
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
-  GraphImporter importer(ctx, model, path.str());
+  GraphImporter importer(ctx, model, path.str(), externalDataDir.str());
   if (failed(importer.importGraph(*module, options.inputShapes)))
     return nullptr;
   if (failed(verify(*module)))
@@ -537,7 +542,8 @@ OwningOpRef<ModuleOp> mlir::qopt::importONNXFile(MLIRContext *ctx,
         << "cannot read '" << path << "': " << buf.getError().message();
     return nullptr;
   }
-  return importBuffer(ctx, (*buf)->getBuffer(), path, options);
+  return importONNXBuffer(ctx, (*buf)->getBuffer(), path, directoryOf(path),
+                          options);
 }
 
 void mlir::qopt::registerONNXImportTranslation() {
@@ -558,8 +564,9 @@ void mlir::qopt::registerONNXImportTranslation() {
         }
         const llvm::MemoryBuffer *buf =
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
-        OwningOpRef<ModuleOp> module = importBuffer(
-            ctx, buf->getBuffer(), buf->getBufferIdentifier(), options);
+        llvm::StringRef name = buf->getBufferIdentifier();
+        OwningOpRef<ModuleOp> module = importONNXBuffer(
+            ctx, buf->getBuffer(), name, directoryOf(name), options);
         if (!module)
           return nullptr;
         return OwningOpRef<Operation *>(module.release().getOperation());

@@ -117,6 +117,9 @@ static std::optional<std::string> readExternal(const TensorProto &proto,
   }
   if (location.empty())
     return std::string("external data has no location");
+  if (modelDir.empty())
+    return "external data '" + location +
+           "' is not allowed: the model has no directory to read it from";
   if (llvm::sys::path::is_absolute(location))
     return "external data location '" + location + "' is absolute";
   for (auto it = llvm::sys::path::begin(location),
@@ -128,7 +131,7 @@ static std::optional<std::string> readExternal(const TensorProto &proto,
   llvm::SmallString<256> full(modelDir);
   llvm::sys::path::append(full, location);
   llvm::SmallString<256> realDir, realFile;
-  if (llvm::sys::fs::real_path(modelDir.empty() ? "." : modelDir, realDir) ||
+  if (llvm::sys::fs::real_path(modelDir, realDir) ||
       llvm::sys::fs::real_path(full, realFile))
     return "cannot open external data file '" + std::string(full) + "'";
   if (!llvm::StringRef(realFile).starts_with(std::string(realDir) + "/"))

@@ -35,6 +35,16 @@ std::string parseInputShape(llvm::StringRef text, ImportOptions &options);
 OwningOpRef<ModuleOp> importONNXFile(MLIRContext *context, llvm::StringRef path,
                                      const ImportOptions &options);
 
+/// Imports an ONNX model held in memory; `name` stands for it in locations
+/// and messages. External data is read only from inside `externalDataDir`;
+/// an empty one refuses external data (a model from memory has no
+/// directory of its own, and the current directory is not to be trusted).
+OwningOpRef<ModuleOp> importONNXBuffer(MLIRContext *context,
+                                       llvm::StringRef bytes,
+                                       llvm::StringRef name,
+                                       llvm::StringRef externalDataDir,
+                                       const ImportOptions &options);
+
 /// A tensor read from an ONNX TensorProto file, as doubles.
 struct TensorFileData {
   std::string name;

@@ -302,7 +302,9 @@ LogicalResult mlir::qopt::linkModelLibrary(
       *cc, "-shared", "-fPIC", "-O2", "-I", include, "-o", out, object.str(),
       desc, asmFile, "-Wl,--whole-archive", runtimeLib,
       "-Wl,--no-whole-archive", "-Wl,--version-script=" + versionScript,
-      "-Wl,-z,noexecstack", "-lm"};
+      "-Wl,-z,noexecstack", "-lm",
+      // The kernels' threads.
+      "-L" QOPT_OMP_LIBDIR, "-Wl,-rpath," QOPT_OMP_LIBDIR, "-lomp"};
 #ifdef QOPT_SANITIZE_FLAGS
   // The runtime was built instrumented: link its sanitizer runtimes too.
   llvm::SmallVector<llvm::StringRef> flags;

@@ -53,6 +53,9 @@ qopt::CPUStages qopt::getCPUStages() {
       ",");
   s.lowerToLLVM = llvm::join(
       llvm::ArrayRef<llvm::StringRef>{
+          // Matrix products and convolutions run on the runtime's packed
+          // GEMM kernel; the rest becomes loops.
+          "qopt-cpu-ukernels",
           "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",
           // bf16/f16 arithmetic and math run in f32 registers; bf16
           // rounding is expanded inline (no libgcc soft-float helpers).

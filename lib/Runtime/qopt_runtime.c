@@ -6,6 +6,7 @@
  *
  *===---------------------------------------------------------------------===*/
 #include "qopt_model_desc.h"
+#include "qopt/Runtime/qopt_ukernel.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,6 +94,7 @@ QOPT_EXPORT qopt_status qopt_model_create(qopt_model **out) {
                   d->arena_bytes);
     }
   }
+  qopt_uk_init_threads();
   *out = m;
   return QOPT_OK;
 }

@@ -85,6 +85,47 @@ def CPUKernelStrategy : Pass<"qopt-cpu-kernel-strategy", "ModuleOp"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def CPUUKernels : Pass<"qopt-cpu-ukernels", "ModuleOp"> {
+  let summary = "Run matrix products and convolutions on the runtime's packed GEMM kernel";
+  let description = [{
+    Replaces every linalg op on buffers whose body is a multiply-accumulate
+    (`c + a * b`, with `arith.extf` of the operands allowed) and whose
+    indexing maps are linear in the loops by one call of the runtime's
+    `qopt_uk_contract` (lib/Runtime/qopt_ukernel.c): matmul, batch matmul,
+    transposed operands, and convolutions, whose kernel rows, columns and
+    input channels become the K of a GEMM. The loop nest is described by a
+    constant i64 array (layout in qopt_ukernel.h): each loop is an outer
+    (batch) loop, an M, N or K loop of the GEMM, by where it appears.
+
+    The kernel packs its operands, tiles for the caches, and computes with
+    AVX512-BF16 dot products (bf16 x bf16 -> f32), AVX-512 FMAs (f32, and
+    f16 widened in registers) or portable C, chosen at run time; it runs on
+    `QOPT_NUM_THREADS` OpenMP threads.
+
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<32x64xbf16>, memref<64x128xbf16>)
+                  outs(%c : memref<32x128xf32>)
+    // becomes
+    %d = memref.get_global @__qopt_uk_desc : memref<14xi64>
+    ...
+    call @qopt_uk_contract(%dp, %ap, %bp, %cp) : (index, index, index, index) -> ()
+    ```
+
+    Ops it cannot describe (non-linear maps, other bodies or element types,
+    dynamic strides, an output dimension shorter than `min-n`) are left to
+    the loop lowering.
+  }];
+  let options = [
+    Option<"minN", "min-n", "int64_t", /*default=*/"4",
+           "Smallest output-column count worth a kernel call">,
+    Option<"minMacs", "min-macs", "int64_t", /*default=*/"512",
+           "Smallest multiply-accumulate count worth a kernel call">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
   let summary = "Transpose constant weights at compile time";
   let description = [{

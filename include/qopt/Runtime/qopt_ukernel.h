@@ -1,0 +1,57 @@
+/*===- qopt_ukernel.h - Contraction micro-kernels called by compiled code ===*
+ *
+ * The compiler lowers every matmul-like linalg op (matmul, batch matmul,
+ * convolution with an output-channel dimension) to one call of
+ * qopt_uk_contract: a cache-blocked, packed, AVX-512 GEMM with runtime
+ * dispatch (AVX512-BF16 dot products for bf16, AVX-512 or AVX2 FMA for
+ * f32 and widened bf16/f16, portable C
+ * elsewhere) and OpenMP threads. The loop nest is described by a constant
+ * i64 array that the compiler emits next to the call; its layout is the
+ * contract between qopt-cpu-ukernels and this file.
+ *
+ *   desc[0] QOPT_UK_ABI            desc[1] kind (qopt_uk_kind)
+ *   desc[2] number of outer dims   desc[3] number of M dims
+ *   desc[4] number of K dims       desc[5] N (the vectorised dimension)
+ *   desc[6] B stride along N       desc[7] C stride along N
+ *   then per outer dim: size, A stride, B stride, C stride
+ *   then per M dim:     size, A stride, C stride
+ *   then per K dim:     size, A stride, B stride
+ *
+ * Strides are in elements; outer dims are the slowest. C[m, n] += sum_k
+ * A[m, k] * B[k, n] for every outer index, accumulated in f32.
+ *===----------------------------------------------------------------------===*/
+#ifndef QOPT_RUNTIME_UKERNEL_H
+#define QOPT_RUNTIME_UKERNEL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QOPT_UK_ABI 1
+#define QOPT_UK_MAX_DIMS 4
+
+typedef enum {
+  QOPT_UK_F32 = 0,  /* f32 x f32 -> f32 */
+  QOPT_UK_BF16 = 1, /* bf16 x bf16 -> f32 */
+  QOPT_UK_F16 = 2,  /* f16 x f16 -> f32 */
+} qopt_uk_kind;
+
+void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
+                      float *c);
+
+/* Threads used by the kernels: QOPT_NUM_THREADS when set (read when a model
+ * is created), else every core OpenMP sees. */
+void qopt_uk_init_threads(void);
+int qopt_uk_num_threads(void);
+
+/* Which instruction set the kernels dispatch to on this host, for reports
+ * and tests: "avx512-bf16", "avx512", "avx2" or "portable". */
+const char *qopt_uk_isa(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,528 @@
+/*===- qopt_ukernel.c - Packed, blocked contraction kernels ---------------===*
+ *
+ * Goto-style GEMM: B is packed per (KC x NC) block into NR-wide strips, A
+ * per (MR x KC) block, and an MR x NR register tile accumulates in f32.
+ * Packing reads any strides, so one kernel serves matmuls, transposed
+ * operands and convolutions (whose K runs over kernel rows, columns and
+ * input channels). Packing buffers live on the stack: a run allocates no
+ * heap memory.
+ *
+ * The AVX-512 paths are compiled with target attributes and chosen at run
+ * time, so the library still loads and runs on hosts without AVX-512.
+ *===----------------------------------------------------------------------===*/
+#include "qopt/Runtime/qopt_ukernel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define QOPT_UK_X86 1
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Register tile MR x NR (8 x 32 f32: 16 zmm accumulators); KC x NC packed
+ * B block (128 KiB in f32) stays in L2, the A block in L1. */
+enum { MR = 8, NR = 32, KC = 256, NC = 128 };
+
+/* Packed operands: f32 values, or bf16 pairs along K for vdpbf16ps. */
+typedef enum { PACK_F32, PACK_BF16_PAIRS } pack_format;
+
+typedef struct {
+  int64_t size, sa, sbc; /* M dims: A, C strides; K dims: A, B strides. */
+} dim2;
+
+typedef struct {
+  qopt_uk_kind kind;
+  pack_format format;
+  int64_t M, N, K, sbn, scn;
+  int nm, nk;
+  dim2 m[QOPT_UK_MAX_DIMS], k[QOPT_UK_MAX_DIMS];
+} gemm;
+
+typedef enum { ISA_PORTABLE, ISA_AVX2, ISA_AVX512, ISA_AVX512_BF16 } isa;
+
+static int g_threads;
+static isa g_isa = (isa)-1;
+
+/*===------------------------------ setup --------------------------------===*/
+
+static isa detect_isa(void) {
+  isa best = ISA_PORTABLE;
+#ifdef QOPT_UK_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    best = ISA_AVX2;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+    best = __builtin_cpu_supports("avx512bf16") ? ISA_AVX512_BF16 : ISA_AVX512;
+#endif
+  /* QOPT_UK_ISA caps the instruction set, so that tests can run the
+   * fallbacks on a host that has more. */
+  const char *cap = getenv("QOPT_UK_ISA");
+  static const struct {
+    const char *name;
+    isa level;
+  } caps[] = {{"portable", ISA_PORTABLE}, {"avx2", ISA_AVX2}, {"avx512", ISA_AVX512}};
+  for (size_t i = 0; cap && i < sizeof(caps) / sizeof(caps[0]); ++i)
+    if (!strcmp(cap, caps[i].name) && best > caps[i].level)
+      best = caps[i].level;
+  return best;
+}
+
+void qopt_uk_init_threads(void) {
+  g_isa = detect_isa();
+  int n = 0;
+  const char *env = getenv("QOPT_NUM_THREADS");
+  if (env && *env) {
+    char *end;
+    long v = strtol(env, &end, 10);
+    if (*end == 0 && v > 0 && v <= 4096)
+      n = (int)v;
+  }
+#ifdef _OPENMP
+  if (n == 0)
+    n = omp_get_num_procs();
+  /* Start the thread team now so that runs do not pay (or allocate) for it. */
+#pragma omp parallel num_threads(n)
+  { (void)0; }
+#endif
+  g_threads = n > 0 ? n : 1;
+}
+
+int qopt_uk_num_threads(void) { return g_threads > 0 ? g_threads : 1; }
+
+const char *qopt_uk_isa(void) {
+  if ((int)g_isa < 0)
+    g_isa = detect_isa();
+  static const char *const names[] = {"portable", "avx2", "avx512",
+                                      "avx512-bf16"};
+  return names[g_isa];
+}
+
+/*===----------------------------- elements ------------------------------===*/
+
+static inline float bf16_to_f32(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+static inline float f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu,
+           man = h & 0x3ffu, bits;
+  if (exp == 0) {
+    float f = (float)man * 0x1p-24f; /* zero or subnormal */
+    return sign ? -f : f;
+  }
+  bits = exp == 31 ? sign | 0x7f800000u | (man << 13)
+                   : sign | ((exp + 112u) << 23) | (man << 13);
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+static inline float load_f32(qopt_uk_kind kind, const void *p, int64_t i) {
+  switch (kind) {
+  case QOPT_UK_F32:
+    return ((const float *)p)[i];
+  case QOPT_UK_BF16:
+    return bf16_to_f32(((const uint16_t *)p)[i]);
+  default:
+    return f16_to_f32(((const uint16_t *)p)[i]);
+  }
+}
+
+/* Element offsets of a flattened index over dims (the first the slowest). */
+static inline void offsets(const dim2 *d, int n, int64_t idx, int64_t *a,
+                           int64_t *bc) {
+  int64_t oa = 0, ob = 0;
+  for (int i = n - 1; i >= 0; --i) {
+    int64_t q = idx / d[i].size, r = idx - q * d[i].size;
+    oa += r * d[i].sa;
+    ob += r * d[i].sbc;
+    idx = q;
+  }
+  *a = oa;
+  *bc = ob;
+}
+
+/*===------------------------------ packing ------------------------------===*/
+
+/* B[k0 + k, n0 + n] for k < kc, n < nn into NR-wide strips. */
+static void pack_b(const gemm *g, const void *b, const int64_t *kofB,
+                   int64_t kc, int64_t n0, int64_t nn, void *out) {
+  for (int64_t j = 0; j * NR < nn; ++j) {
+    int64_t nb = n0 + j * NR, nr = nn - j * NR < NR ? nn - j * NR : NR;
+    if (g->format == PACK_F32) {
+      float *dst = (float *)out + j * kc * NR;
+      for (int64_t k = 0; k < kc; ++k, dst += NR) {
+        if (g->kind == QOPT_UK_F32 && g->sbn == 1)
+          memcpy(dst, (const float *)b + kofB[k] + nb, (size_t)nr * 4);
+        else
+          for (int64_t n = 0; n < nr; ++n)
+            dst[n] = load_f32(g->kind, b, kofB[k] + (nb + n) * g->sbn);
+        for (int64_t n = nr; n < NR; ++n)
+          dst[n] = 0.f;
+      }
+    } else {
+      int64_t kc2 = (kc + 1) / 2;
+      uint16_t *dst = (uint16_t *)out + j * kc2 * NR * 2;
+      const uint16_t *src = (const uint16_t *)b;
+      for (int64_t p = 0; p < kc2; ++p, dst += 2 * NR)
+        for (int t = 0; t < 2; ++t) {
+          int64_t k = 2 * p + t;
+          for (int64_t n = 0; n < NR; ++n)
+            dst[(n / 16) * 32 + (n % 16) * 2 + t] =
+                k < kc && n < nr ? src[kofB[k] + (nb + n) * g->sbn] : 0;
+        }
+    }
+  }
+}
+
+/* A[rows, k0 + k] for k < kc, MR values per k (zero past mr). */
+static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
+                   const int64_t *kofA, int64_t kc, void *out) {
+  if (g->format == PACK_F32) {
+    float *dst = out;
+    for (int64_t k = 0; k < kc; ++k)
+      for (int i = 0; i < MR; ++i)
+        dst[k * MR + i] = i < mr ? load_f32(g->kind, a, rowA[i] + kofA[k]) : 0.f;
+  } else {
+    uint32_t *dst = out;
+    const uint16_t *src = a;
+    for (int64_t p = 0; p < (kc + 1) / 2; ++p)
+      for (int i = 0; i < MR; ++i) {
+        uint32_t lo = 0, hi = 0;
+        if (i < mr) {
+          lo = src[rowA[i] + kofA[2 * p]];
+          hi = 2 * p + 1 < kc ? src[rowA[i] + kofA[2 * p + 1]] : 0;
+        }
+        dst[p * MR + i] = lo | hi << 16;
+      }
+  }
+}
+
+/*===---------------------------- micro-kernels --------------------------===*/
+
+/* Adds an mr x nr tile (row stride NR) into C. */
+static inline void add_tile(const float *tile, int mr, int nr, float *c,
+                            const int64_t *rowC, int64_t scn) {
+  for (int i = 0; i < mr; ++i)
+    for (int n = 0; n < nr; ++n)
+      c[rowC[i] + n * scn] += tile[i * NR + n];
+}
+
+static void micro_portable(int mr, int nr, int64_t kc, const float *ap,
+                           const float *bp, float *c, const int64_t *rowC,
+                           int64_t scn) {
+  float tile[MR * NR] = {0};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int i = 0; i < MR; ++i) {
+      float av = ap[k * MR + i];
+      for (int n = 0; n < NR; ++n)
+        tile[i * NR + n] += av * bp[k * NR + n];
+    }
+  add_tile(tile, mr, nr, c, rowC, scn);
+}
+
+#ifdef QOPT_UK_X86
+#define QOPT_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+#define QOPT_AVX512_BF16                                                        \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,fma")))
+#define QOPT_INLINE static inline __attribute__((always_inline))
+
+/* Writes the accumulators back: C += acc, masked on the last strip. */
+#define QOPT_STORE_ACC(acc, mr, nr, c, rowC, scn)                               \
+  do {                                                                         \
+    __mmask16 k0 = nr >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1); \
+    __mmask16 k1 = nr >= 32   ? (__mmask16)0xffff                              \
+                   : nr <= 16 ? (__mmask16)0                                   \
+                              : (__mmask16)((1u << (nr - 16)) - 1);            \
+    if (scn == 1) {                                                            \
+      for (int i = 0; i < MR; ++i)                                             \
+        if (i < mr) {                                                          \
+          float *row = c + rowC[i];                                            \
+          _mm512_mask_storeu_ps(row, k0, _mm512_add_ps(acc[i][0],              \
+                                  _mm512_maskz_loadu_ps(k0, row)));            \
+          _mm512_mask_storeu_ps(row + 16, k1, _mm512_add_ps(acc[i][1],         \
+                                  _mm512_maskz_loadu_ps(k1, row + 16)));       \
+        }                                                                      \
+    } else {                                                                   \
+      float tile[MR * NR];                                                     \
+      for (int i = 0; i < MR; ++i)                                             \
+        if (i < mr) {                                                          \
+          _mm512_storeu_ps(tile + i * NR, acc[i][0]);                          \
+          _mm512_storeu_ps(tile + i * NR + 16, acc[i][1]);                     \
+        }                                                                      \
+      add_tile(tile, mr, nr, c, rowC, scn);                                    \
+    }                                                                          \
+  } while (0)
+
+QOPT_INLINE QOPT_AVX512 void micro_f32_tile(const int mr, int nr, int64_t kc,
+                                            const float *ap, const float *bp,
+                                            float *c, const int64_t *rowC,
+                                            int64_t scn) {
+  __m512 acc[MR][2];
+  for (int i = 0; i < MR; ++i)
+    if (i < mr)
+      acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_load_ps(bp + k * NR), b1 = _mm512_load_ps(bp + k * NR + 16);
+    for (int i = 0; i < MR; ++i)
+      if (i < mr) {
+        __m512 av = _mm512_set1_ps(ap[k * MR + i]);
+        acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+      }
+  }
+  QOPT_STORE_ACC(acc, mr, nr, c, rowC, scn);
+}
+
+QOPT_INLINE QOPT_AVX512_BF16 void
+micro_bf16_tile(const int mr, int nr, int64_t kc, const uint32_t *ap,
+                const uint16_t *bp, float *c, const int64_t *rowC, int64_t scn) {
+  __m512 acc[MR][2];
+  for (int i = 0; i < MR; ++i)
+    if (i < mr)
+      acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < (kc + 1) / 2; ++p) {
+    __m512bh b0 = (__m512bh)_mm512_load_si512(bp + p * 2 * NR);
+    __m512bh b1 = (__m512bh)_mm512_load_si512(bp + p * 2 * NR + 32);
+    for (int i = 0; i < MR; ++i)
+      if (i < mr) {
+        __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[p * MR + i]);
+        acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
+        acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+      }
+  }
+  QOPT_STORE_ACC(acc, mr, nr, c, rowC, scn);
+}
+
+#define QOPT_AVX2 __attribute__((target("avx2,fma")))
+
+/* AVX2 has 16 vector registers: the MR x NR tile runs as 4 x 16 sub-tiles
+ * (8 accumulators, 2 B vectors, 1 broadcast). */
+QOPT_INLINE QOPT_AVX2 void micro_f32_avx2_sub(const int rows, int64_t kc,
+                                             const float *ap, const float *bp,
+                                             float *tile) {
+  __m256 acc[4][2];
+  for (int i = 0; i < 4; ++i)
+    if (i < rows)
+      acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_load_ps(bp + k * NR), b1 = _mm256_load_ps(bp + k * NR + 8);
+    for (int i = 0; i < 4; ++i)
+      if (i < rows) {
+        __m256 av = _mm256_broadcast_ss(ap + k * MR + i);
+        acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
+      }
+  }
+  for (int i = 0; i < 4; ++i)
+    if (i < rows) {
+      _mm256_storeu_ps(tile + i * NR, acc[i][0]);
+      _mm256_storeu_ps(tile + i * NR + 8, acc[i][1]);
+    }
+}
+
+static QOPT_AVX2 void micro_f32_avx2(int mr, int nr, int64_t kc,
+                                     const float *ap, const float *bp, float *c,
+                                     const int64_t *rowC, int64_t scn) {
+  _Alignas(32) float tile[MR * NR];
+  for (int r0 = 0; r0 < mr; r0 += 4)
+    for (int h = 0; h * 16 < nr; ++h) {
+      float *t = tile + r0 * NR + h * 16;
+      const float *a = ap + r0, *b = bp + h * 16;
+      switch (mr - r0 < 4 ? mr - r0 : 4) {
+      case 4: micro_f32_avx2_sub(4, kc, a, b, t); break;
+      case 3: micro_f32_avx2_sub(3, kc, a, b, t); break;
+      case 2: micro_f32_avx2_sub(2, kc, a, b, t); break;
+      default: micro_f32_avx2_sub(1, kc, a, b, t); break;
+      }
+    }
+  if (scn == 1 && nr == NR) {
+    for (int i = 0; i < mr; ++i) {
+      float *row = c + rowC[i];
+      for (int n = 0; n < NR; n += 8)
+        _mm256_storeu_ps(row + n, _mm256_add_ps(_mm256_loadu_ps(row + n),
+                                                _mm256_load_ps(tile + i * NR + n)));
+    }
+    return;
+  }
+  add_tile(tile, mr, nr, c, rowC, scn);
+}
+
+/* One instance per row count, so that each unrolls with mr known. */
+#define QOPT_DISPATCH_MR(fn, mr, ...)                                          \
+  switch (mr) {                                                                \
+  case 8: fn(8, __VA_ARGS__); break;                                           \
+  case 7: fn(7, __VA_ARGS__); break;                                           \
+  case 6: fn(6, __VA_ARGS__); break;                                           \
+  case 5: fn(5, __VA_ARGS__); break;                                           \
+  case 4: fn(4, __VA_ARGS__); break;                                           \
+  case 3: fn(3, __VA_ARGS__); break;                                           \
+  case 2: fn(2, __VA_ARGS__); break;                                           \
+  default: fn(1, __VA_ARGS__); break;                                          \
+  }
+
+static QOPT_AVX512 void micro_f32_avx512(int mr, int nr, int64_t kc,
+                                         const float *ap, const float *bp,
+                                         float *c, const int64_t *rowC,
+                                         int64_t scn) {
+  QOPT_DISPATCH_MR(micro_f32_tile, mr, nr, kc, ap, bp, c, rowC, scn)
+}
+
+static QOPT_AVX512_BF16 void micro_bf16_avx512(int mr, int nr, int64_t kc,
+                                               const uint32_t *ap,
+                                               const uint16_t *bp, float *c,
+                                               const int64_t *rowC,
+                                               int64_t scn) {
+  QOPT_DISPATCH_MR(micro_bf16_tile, mr, nr, kc, ap, bp, c, rowC, scn)
+}
+#endif
+
+static void micro(const gemm *g, int mr, int nr, int64_t kc, const void *ap,
+                  const void *bp, float *c, const int64_t *rowC) {
+#ifdef QOPT_UK_X86
+  if (g->format == PACK_BF16_PAIRS) {
+    micro_bf16_avx512(mr, nr, kc, ap, bp, c, rowC, g->scn);
+    return;
+  }
+  if (g_isa >= ISA_AVX512) {
+    micro_f32_avx512(mr, nr, kc, ap, bp, c, rowC, g->scn);
+    return;
+  }
+  if (g_isa == ISA_AVX2) {
+    micro_f32_avx2(mr, nr, kc, ap, bp, c, rowC, g->scn);
+    return;
+  }
+#endif
+  micro_portable(mr, nr, kc, ap, bp, c, rowC, g->scn);
+}
+
+/*===------------------------------- blocks ------------------------------===*/
+
+/* C[m0:m1, n0:n1] += A[m0:m1, :] * B[:, n0:n1]. */
+static void gemm_block(const gemm *g, const void *a, const void *b, float *c,
+                       int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  _Alignas(64) float bpack[KC * NC];
+  _Alignas(64) float apack[KC * MR];
+  int64_t kofA[KC], kofB[KC], rowA[MR], rowC[MR];
+  for (int64_t k0 = 0; k0 < g->K; k0 += KC) {
+    int64_t kc = g->K - k0 < KC ? g->K - k0 : KC;
+    for (int64_t k = 0; k < kc; ++k)
+      offsets(g->k, g->nk, k0 + k, &kofA[k], &kofB[k]);
+    pack_b(g, b, kofB, kc, n0, n1 - n0, bpack);
+    for (int64_t mb = m0; mb < m1; mb += MR) {
+      int mr = m1 - mb < MR ? (int)(m1 - mb) : MR;
+      for (int i = 0; i < mr; ++i)
+        offsets(g->m, g->nm, mb + i, &rowA[i], &rowC[i]);
+      pack_a(g, a, rowA, mr, kofA, kc, apack);
+      for (int64_t j = 0; n0 + j * NR < n1; ++j) {
+        int64_t nb = n0 + j * NR;
+        int nr = n1 - nb < NR ? (int)(n1 - nb) : NR;
+        const void *strip =
+            g->format == PACK_F32
+                ? (const void *)(bpack + j * kc * NR)
+                : (const void *)((const uint16_t *)bpack + j * ((kc + 1) / 2) * NR * 2);
+        micro(g, mr, nr, kc, apack, strip, c + nb * g->scn, rowC);
+      }
+    }
+  }
+}
+
+/*===------------------------------ entry --------------------------------===*/
+
+/* Task t of the outer x N-block x M-chunk decomposition. */
+static void run_task(const gemm *g, const int64_t *desc, const void *a,
+                     const void *b, float *c, int64_t t, int64_t nblocks,
+                     int64_t mchunks, int64_t mtiles, size_t esize) {
+  int nouter = (int)desc[2];
+  const int64_t *outer = desc + 8;
+  int64_t o = t / (nblocks * mchunks), rest = t % (nblocks * mchunks);
+  int64_t nb = rest / mchunks, mc = rest % mchunks;
+  int64_t oa = 0, ob = 0, oc = 0, idx = o;
+  for (int i = nouter - 1; i >= 0; --i) {
+    int64_t size = outer[4 * i], q = idx / size, r = idx - q * size;
+    oa += r * outer[4 * i + 1];
+    ob += r * outer[4 * i + 2];
+    oc += r * outer[4 * i + 3];
+    idx = q;
+  }
+  int64_t m0 = mtiles * mc / mchunks * MR, m1 = mtiles * (mc + 1) / mchunks * MR;
+  if (m1 > g->M)
+    m1 = g->M;
+  int64_t n0 = nb * NC, n1 = n0 + NC < g->N ? n0 + NC : g->N;
+  gemm_block(g, (const char *)a + oa * (int64_t)esize,
+             (const char *)b + ob * (int64_t)esize, c + oc, m0, m1, n0, n1);
+}
+
+void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
+                      float *c) {
+  if ((int)g_isa < 0)
+    g_isa = detect_isa();
+  gemm g;
+  int nouter = (int)desc[2];
+  g.kind = (qopt_uk_kind)desc[1];
+  g.nm = (int)desc[3];
+  g.nk = (int)desc[4];
+  g.N = desc[5];
+  g.sbn = desc[6];
+  g.scn = desc[7];
+  g.format = g.kind == QOPT_UK_BF16 && g_isa == ISA_AVX512_BF16 ? PACK_BF16_PAIRS
+                                                                : PACK_F32;
+  const int64_t *outer = desc + 8, *md = outer + 4 * nouter, *kd = md + 3 * g.nm;
+  int64_t nOuter = 1;
+  for (int i = 0; i < nouter; ++i)
+    nOuter *= outer[4 * i];
+  g.M = g.K = 1;
+  for (int i = 0; i < g.nm; ++i) {
+    g.m[i] = (dim2){md[3 * i], md[3 * i + 1], md[3 * i + 2]};
+    g.M *= g.m[i].size;
+  }
+  for (int i = 0; i < g.nk; ++i) {
+    g.k[i] = (dim2){kd[3 * i], kd[3 * i + 1], kd[3 * i + 2]};
+    g.K *= g.k[i].size;
+  }
+  if (nOuter == 0 || g.M == 0 || g.N == 0)
+    return;
+  size_t esize = g.kind == QOPT_UK_F32 ? 4 : 2;
+
+  /* Tasks: outer index x N blocks x M chunks, enough for every thread. */
+  int threads = qopt_uk_num_threads();
+  double work = (double)nOuter * (double)g.M * (double)g.N * (double)g.K;
+  if (work < 32768.0 * 8)
+    threads = 1;
+  int64_t nblocks = (g.N + NC - 1) / NC, mtiles = (g.M + MR - 1) / MR;
+  int64_t mchunks = 1;
+  if (nOuter * nblocks < threads)
+    mchunks = (threads + nOuter * nblocks - 1) / (nOuter * nblocks);
+  if (mchunks > mtiles)
+    mchunks = mtiles;
+  int64_t tasks = nOuter * nblocks * mchunks;
+  if (tasks < threads)
+    threads = (int)tasks;
+  if (threads == 1) {
+    for (int64_t t = 0; t < tasks; ++t)
+      run_task(&g, desc, a, b, c, t, nblocks, mchunks, mtiles, esize);
+    return;
+  }
+  /* A plain parallel region with the tasks split by hand: Debian's libomp
+   * allocates in every worksharing-loop init (and in serialized regions),
+   * and a run must not touch the heap. */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+  {
+    int64_t id = omp_get_thread_num(), n = omp_get_num_threads();
+    for (int64_t t = tasks * id / n; t < tasks * (id + 1) / n; ++t)
+      run_task(&g, desc, a, b, c, t, nblocks, mchunks, mtiles, esize);
+  }
+#else
+  for (int64_t t = 0; t < tasks; ++t)
+    run_task(&g, desc, a, b, c, t, nblocks, mchunks, mtiles, esize);
+#endif
+}

@@ -1,0 +1,110 @@
+// RUN: qopt-opt %s --qopt-cpu-ukernels --split-input-file | FileCheck %s
+
+// A row-major f32 matmul: one M loop (A stride 16, C stride 32), N = 32
+// contiguous in B and C, one K loop (A stride 1, B stride 32).
+// CHECK: memref.global "private" constant @[[DESC:__qopt_uk_desc[_0-9]*]] : memref<14xi64> = dense<[1, 0, 0, 1, 1, 32, 1, 1, 8, 16, 32, 16, 1, 32]>
+// CHECK: func.func private @qopt_uk_contract(index, index, index, index)
+// CHECK-LABEL: func.func @matmul_f32
+// CHECK: %[[D:.*]] = memref.get_global @[[DESC]]
+// CHECK: memref.extract_aligned_pointer_as_index %[[D]]
+// CHECK: call @qopt_uk_contract
+// CHECK-NOT: linalg.matmul
+func.func @matmul_f32(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>)
+  return
+}
+
+// -----
+
+// bf16 operands accumulated in f32 (kind 1); the batch is an outer loop.
+// CHECK: dense<[1, 1, 1, 1, 1, 64, 1, 1, 4, 512, 1024, 2048, 32, 16, 64, 16, 1, 64]>
+// CHECK-LABEL: func.func @batch_matmul_bf16
+// CHECK: call @qopt_uk_contract
+func.func @batch_matmul_bf16(%a: memref<4x32x16xbf16>, %b: memref<4x16x64xbf16>, %c: memref<4x32x64xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<4x32x16xbf16>, memref<4x16x64xbf16>) outs(%c : memref<4x32x64xf32>)
+  return
+}
+
+// -----
+
+// B read transposed (Q.K^T): its N stride is K, its K stride 1.
+// CHECK: dense<[1, 0, 0, 1, 1, 24, 16, 1, 8, 16, 24, 16, 1, 1]>
+// CHECK-LABEL: func.func @matmul_transpose_b
+func.func @matmul_transpose_b(%a: memref<8x16xf32>, %b: memref<24x16xf32>, %c: memref<8x24xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%a, %b : memref<8x16xf32>, memref<24x16xf32>) outs(%c : memref<8x24xf32>)
+  return
+}
+
+// -----
+
+// A strided f16 convolution (kind 2): M = (oh, ow) read with stride 2, K = (kh, kw, c),
+// N = the output channels. The unit batch disappears.
+// CHECK: dense<[1, 2, 0, 2, 3, 16, 1, 1, 4, 72, 64, 4, 8, 16, 3, 36, 192, 3, 4, 64, 4, 1, 16]>
+// CHECK-LABEL: func.func @conv_f16
+func.func @conv_f16(%in: memref<1x9x9x4xf16>, %w: memref<3x3x4x16xf16>, %out: memref<1x4x4x16xf32>) {
+  linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%in, %w : memref<1x9x9x4xf16>, memref<3x3x4x16xf16>) outs(%out : memref<1x4x4x16xf32>)
+  return
+}
+
+// -----
+
+// Only an A-side loop is contiguous in C: A and B exchange roles.
+// CHECK: dense<[1, 0, 0, 1, 1, 8, 16, 1, 32, 1, 8, 16, 32, 1]>
+// CHECK-LABEL: func.func @output_transposed
+// CHECK-SAME: (%[[A:.*]]: memref<8x16xf32>, %[[B:.*]]: memref<16x32xf32>
+// CHECK: %[[PB:.*]] = memref.extract_aligned_pointer_as_index %[[B]]
+// CHECK: %[[PA:.*]] = memref.extract_aligned_pointer_as_index %[[A]]
+// CHECK: call @qopt_uk_contract(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+func.func @output_transposed(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<32x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (n, m)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<32x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: tensors (not bufferized), integer types, mixed float types,
+// a body other than multiply-accumulate, a non-linear index, and an output
+// narrower than min-n.
+// CHECK-NOT: qopt_uk_contract
+// CHECK-LABEL: func.func @not_kernels
+// CHECK-COUNT-2: linalg.matmul
+// CHECK: linalg.batch_matmul
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: linalg.matmul
+func.func @not_kernels(%ta: tensor<8x16xf32>, %tb: tensor<16x32xf32>, %tc: tensor<8x32xf32>,
+                       %ia: memref<8x16xi8>, %ib: memref<16x32xi8>, %ic: memref<8x32xi32>,
+                       %ma: memref<1x8x16xf32>, %mb: memref<1x16x32xbf16>, %mc: memref<1x8x32xf32>,
+                       %a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>,
+                       %nb: memref<16x2xf32>, %nc: memref<8x2xf32>) -> tensor<8x32xf32> {
+  %r = linalg.matmul ins(%ta, %tb : tensor<8x16xf32>, tensor<16x32xf32>) outs(%tc : tensor<8x32xf32>) -> tensor<8x32xf32>
+  linalg.matmul ins(%ia, %ib : memref<8x16xi8>, memref<16x32xi8>) outs(%ic : memref<8x32xi32>)
+  linalg.batch_matmul ins(%ma, %mb : memref<1x8x16xf32>, memref<1x16x32xbf16>) outs(%mc : memref<1x8x32xf32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.maximumf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m floordiv 2, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.matmul ins(%a, %nb : memref<8x16xf32>, memref<16x2xf32>) outs(%nc : memref<8x2xf32>)
+  return %r : tensor<8x32xf32>
+}

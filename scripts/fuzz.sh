@@ -40,7 +40,7 @@ for t in "${targets[@]}"; do
       "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 \
       -rss_limit_mb=2048 -timeout=60 -artifact_prefix=$build/crashes/$t- \
       2>&1 | tee $build/fuzz-$t.log |
-      grep --line-buffered -E '^#[0-9]+ +(INITED|pulse|DONE)|^stat::|ERROR|SUMMARY'; then
+      grep -a --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|pulse|DONE)|^stat::|ERROR|SUMMARY'; then
     status=1
     echo "qopt-fuzz-$t FAILED; see $build/fuzz-$t.log and $build/crashes/"
   fi

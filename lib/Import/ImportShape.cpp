@@ -1,6 +1,8 @@
 //===- ImportShape.cpp - ONNX layout and constant ops ---------------------===//
 #include "ImporterCore.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace mlir::qopt;
 using namespace mlir::qopt::onnx_import;
@@ -11,8 +13,11 @@ static FailureOr<std::vector<int64_t>>
 resolveReshape(NodeContext &n, llvm::ArrayRef<int64_t> in,
                std::vector<int64_t> target, bool allowZero) {
   int64_t total = 1, known = 1, inferAt = -1;
+  // A hostile shape must be refused, not wrap: counts are multiplied with
+  // overflow checks.
   for (int64_t d : in)
-    total *= d;
+    if (llvm::MulOverflow(total, d, total))
+      return n.fail("the input's element count overflows");
   for (size_t i = 0; i < target.size(); ++i) {
     if (target[i] == 0 && !allowZero) {
       if (i >= in.size())
@@ -28,7 +33,8 @@ resolveReshape(NodeContext &n, llvm::ArrayRef<int64_t> in,
     }
     if (target[i] < 0)
       return n.fail("shape entry " + std::to_string(target[i]) + " is invalid");
-    known *= target[i];
+    if (llvm::MulOverflow(known, target[i], known))
+      return n.fail("the shape's element count overflows");
   }
   if (inferAt >= 0) {
     if (known == 0 || total % known)

@@ -75,6 +75,14 @@ def main():
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1 << 40, 1 << 40])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1 << 40, 1 << 40])])
     save("huge_input.onnx", model(g))
+    # A Reshape target whose element count overflows 64 bits (found by
+    # qopt-fuzz-onnx: the count wrapped, undefined behaviour).
+    shape = numpy_helper.from_array(np.array([1 << 62, 4], np.int64), "shape")
+    g = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [shape])
+    save("reshape_overflow.onnx", model(g))
     # A cycle: a uses b, b uses a.
     g = helper.make_graph(
         [helper.make_node("Relu", ["b"], ["a"], name="first"),

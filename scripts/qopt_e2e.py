@@ -81,6 +81,19 @@ def run_model(so_path, data_dir, expected_dir=None, save_dir=None, extra=()):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
+# Per-example tolerances where the ONNX backend defaults (rtol 1e-3,
+# atol 1e-7) are tighter than fp32 itself: the encoder's LayerNormalization
+# outputs have unit scale and some elements near zero, where summing 64-128
+# terms in another order moves results by ~1e-6 absolute (about 10 ulps of
+# 1.0).
+EXAMPLE_TOLERANCES = {"encoder.onnx": ("1e-3", "1e-5")}
+
+
+def example_tolerance(model_path):
+    """(rtol, atol) as strings for qopt-run when checking an example model."""
+    return EXAMPLE_TOLERANCES.get(os.path.basename(model_path), ("1e-3", "1e-7"))
+
+
 def check_against_onnxruntime(model_path, work_dir, seed=0, compile_args=(),
                               run_args=()):
     """Compiles, runs and compares; returns (ok, log text)."""

@@ -23,7 +23,9 @@ def main():
     name = os.path.splitext(os.path.basename(args.model))[0]
     work = os.path.join(args.out, name)
     print(f"qopt: compiling {args.model} -> {work}/{name}.so")
-    ok, log = qopt_e2e.check_against_onnxruntime(args.model, work)
+    rtol, atol = qopt_e2e.example_tolerance(args.model)
+    ok, log = qopt_e2e.check_against_onnxruntime(
+        args.model, work, run_args=["--rtol", rtol, "--atol", atol])
     print(log.rstrip())
     outs = qopt_e2e.read_outputs(os.path.join(work, "qopt"))
     np.set_printoptions(precision=5, suppress=True)
@@ -32,7 +34,7 @@ def main():
     if not ok:
         print("qopt: outputs DIFFER from onnxruntime")
         return 1
-    print(f"qopt: {name}.so matches onnxruntime (rtol 1e-3, atol 1e-7)")
+    print(f"qopt: {name}.so matches onnxruntime (rtol {rtol}, atol {atol})")
     return 0
 
 

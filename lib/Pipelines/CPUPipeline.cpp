@@ -60,6 +60,9 @@ qopt::CPUStages qopt::getCPUStages() {
           // bf16/f16 arithmetic and math run in f32 registers; bf16
           // rounding is expanded inline (no libgcc soft-float helpers).
           "math-extend-to-supported-types",
+          // erf/exp/tanh/log as polynomials: loops calling libm do not
+          // vectorise.
+          "func.func(qopt-math-approximations)",
           "arith-emulate-unsupported-floats{source-types=bf16,f16 "
           "target-type=f32}",
           "arith-expand{include-bf16}",

@@ -126,6 +126,25 @@ def CPUUKernels : Pass<"qopt-cpu-ukernels", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def MathApproximations : Pass<"qopt-math-approximations", "func::FuncOp"> {
+  let summary = "Replace libm calls by upstream's polynomial approximations";
+  let description = [{
+    Rewrites the listed `math` ops on f32 (scalars and vectors) with MLIR's
+    polynomial approximations (`populateMathPolynomialApproximationPatterns`,
+    which upstream offers only as patterns). A loop that calls `erff` or
+    `expf` in libm cannot be vectorised; the polynomials are plain
+    arithmetic that LLVM vectorises, within a few ulp of libm.
+  }];
+  let options = [
+    ListOption<"ops", "ops", "std::string",
+               "math op names to approximate (default: erf, exp, expm1, "
+               "log, log1p, log2, tanh)">,
+  ];
+  let dependentDialects = ["::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
   let summary = "Transpose constant weights at compile time";
   let description = [{

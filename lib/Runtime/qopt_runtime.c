@@ -240,7 +240,6 @@ void memrefCopy(int64_t elem_size, unranked_memref *src, unranked_memref *dst) {
   const int64_t *dd = (const int64_t *)dst->descriptor + 2;
   int64_t soff = sd[0], doff = dd[0];
   const int64_t *sizes = sd + 1, *sstr = sd + 1 + rank, *dstr = dd + 1 + rank;
-  int64_t idx[QOPT_MAX_RANK] = {0};
   if (rank == 0) {
     memcpy(d + doff * elem_size, s + soff * elem_size, (size_t)elem_size);
     return;
@@ -248,14 +247,21 @@ void memrefCopy(int64_t elem_size, unranked_memref *src, unranked_memref *dst) {
   for (int64_t k = 0; k < rank; ++k)
     if (sizes[k] == 0)
       return;
+  /* Trailing dimensions contiguous in both buffers copy as one run; the
+   * outer ones are walked element-row by element-row. */
+  int64_t inner = rank, run = 1;
+  while (inner > 0 && sstr[inner - 1] == run && dstr[inner - 1] == run)
+    run *= sizes[--inner];
+  size_t runBytes = (size_t)(run * elem_size);
+  int64_t idx[QOPT_MAX_RANK] = {0};
   for (;;) {
     int64_t so = soff, dof = doff;
-    for (int64_t k = 0; k < rank; ++k) {
+    for (int64_t k = 0; k < inner; ++k) {
       so += idx[k] * sstr[k];
       dof += idx[k] * dstr[k];
     }
-    memcpy(d + dof * elem_size, s + so * elem_size, (size_t)elem_size);
-    int64_t k = rank - 1;
+    memcpy(d + dof * elem_size, s + so * elem_size, runBytes);
+    int64_t k = inner - 1;
     while (k >= 0 && ++idx[k] == sizes[k])
       idx[k--] = 0;
     if (k < 0)

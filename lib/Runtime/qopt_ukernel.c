@@ -188,9 +188,19 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
                    const int64_t *kofA, int64_t kc, void *out) {
   if (g->format == PACK_F32) {
     float *dst = out;
-    for (int64_t k = 0; k < kc; ++k)
-      for (int i = 0; i < MR; ++i)
-        dst[k * MR + i] = i < mr ? load_f32(g->kind, a, rowA[i] + kofA[k]) : 0.f;
+    for (int i = 0; i < MR; ++i) {
+      if (i >= mr) {
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = 0.f;
+      } else if (g->kind == QOPT_UK_F32) {
+        const float *row = (const float *)a + rowA[i];
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = row[kofA[k]];
+      } else {
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = load_f32(g->kind, a, rowA[i] + kofA[k]);
+      }
+    }
   } else {
     uint32_t *dst = out;
     const uint16_t *src = a;

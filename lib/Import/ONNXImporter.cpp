@@ -16,6 +16,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "onnx/defs/schema.h"
 
 #include <set>
 
@@ -191,6 +192,42 @@ InFlightDiagnostic NodeContext::emitError() {
 //===----------------------------------------------------------------------===//
 // GraphImporter
 //===----------------------------------------------------------------------===//
+
+/// Checks that a node has the operands its op requires (the ONNX schema's
+/// minimum counts, required positions named), so that op importers may
+/// take them for granted: a hostile node without them must not crash.
+/// Extra operands are left to the importers, which accept some of a later
+/// opset's; ops without an ONNX schema (other domains) too.
+static std::optional<std::string> checkArity(const onnx::NodeProto &node,
+                                             int64_t opset) {
+  llvm::StringRef domain = node.domain();
+  const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
+      node.op_type(), (int)std::min<int64_t>(opset, INT32_MAX),
+      domain == "ai.onnx" ? "" : domain.str());
+  if (!schema)
+    return std::nullopt;
+  auto check = [](const char *what, const auto &names, int min,
+                  const std::vector<onnx::OpSchema::FormalParameter> &formal)
+      -> std::optional<std::string> {
+    int count = names.size();
+    if (count < min)
+      return "has " + std::to_string(count) + " " + what +
+             "s; the op needs at least " + std::to_string(min);
+    for (int i = 0; i < count && !formal.empty(); ++i) {
+      const auto &param = formal[std::min<size_t>(i, formal.size() - 1)];
+      if (names[i].empty() &&
+          param.GetOption() != onnx::OpSchema::FormalParameterOption::Optional)
+        return std::string(what) + " " + std::to_string(i) + " ('" +
+               param.GetName() + "') is required but not named";
+    }
+    return std::nullopt;
+  };
+  if (auto err = check("input", node.input(), schema->min_input(),
+                       schema->inputs()))
+    return err;
+  return check("output", node.output(), schema->min_output(),
+               schema->outputs());
+}
 
 GraphImporter::GraphImporter(MLIRContext *ctx, const onnx::ModelProto &model,
                              std::string path, std::string externalDataDir)
@@ -430,6 +467,8 @@ LogicalResult GraphImporter::importGraph(
   for (const auto &node : graph.node()) {
     int64_t opset = opsetFor(node.domain());
     NodeContext nc(*this, node, opset, nodeLoc(node));
+    if (auto err = checkArity(node, opset))
+      return nc.fail(*err);
     for (const auto &in : node.input())
       if (!in.empty() && !values.count(in))
         return nc.fail("input '" + in +

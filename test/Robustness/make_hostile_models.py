@@ -83,6 +83,19 @@ def main():
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [shape])
     save("reshape_overflow.onnx", model(g))
+    # Nodes without the operands their op requires (found by
+    # qopt-fuzz-onnx: importers read a missing output's name, a missing
+    # input's type).
+    for name, node in [
+            ("topk_no_outputs.onnx", helper.make_node("TopK", ["x", "k"], [], name="topk")),
+            ("relu_no_input.onnx", helper.make_node("Relu", [], ["y"], name="relu")),
+            ("add_unnamed_input.onnx", helper.make_node("Add", ["x", ""], ["y"], name="add"))]:
+        g = helper.make_graph(
+            [node], "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4]),
+             helper.make_tensor_value_info("k", TensorProto.INT64, [1])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+        save(name, model(g))
     # A cycle: a uses b, b uses a.
     g = helper.make_graph(
         [helper.make_node("Relu", ["b"], ["a"], name="first"),

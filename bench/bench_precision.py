@@ -24,6 +24,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import qopt_e2e  # noqa: E402
 
 
+def host_bf16_note():
+    """Which bf16 path qopt's kernels take on this host (runtime dispatch)."""
+    flags = set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    if "avx512_bf16" in flags:
+        return "host: AVX512-BF16 -> bf16 matmuls use vdpbf16ps (f32 accumulation)"
+    return ("host: no AVX512-BF16 -> bf16/f16 matmuls widen to f32 in registers "
+            f"({'AVX-512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else 'portable C'} FMA)")
+
+
 def qopt_latency_ms(so, data, runs, threads):
     env = dict(os.environ, QOPT_NUM_THREADS=str(threads))
     r = subprocess.run([qopt_e2e.tool("qopt-run"), so, "--inputs", data, "--bench", str(runs)],
@@ -51,6 +65,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="qopt-bench-")
     print(f"threads {args.threads}, {args.rounds} rounds x {args.runs} runs, medians")
+    print(host_bf16_note())
     print(f"{'model':10} {'engine':16} {'latency ms':>11} {'vs ort fp32':>12} {'vs qopt fp32':>13}")
     for name in args.models:
         model = os.path.join(qopt_e2e.ROOT, "models", name + ".onnx")

@@ -55,7 +55,7 @@ qopt::CPUStages qopt::getCPUStages() {
       llvm::ArrayRef<llvm::StringRef>{
           // Matrix products and convolutions run on the runtime's packed
           // GEMM kernel; the rest becomes loops.
-          "qopt-cpu-ukernels",
+          "qopt-cpu-ukernels", "func.func(qopt-reassociate-reductions)",
           "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",
           // bf16/f16 arithmetic and math run in f32 registers; bf16
           // rounding is expanded inline (no libgcc soft-float helpers).

@@ -145,6 +145,20 @@ def MathApproximations : Pass<"qopt-math-approximations", "func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def ReassociateReductions : Pass<"qopt-reassociate-reductions", "func::FuncOp"> {
+  let summary = "Let floating-point sum reductions be reassociated";
+  let description = [{
+    Marks the combining `arith.addf` of every linalg reduction (the add
+    that folds a value into the reduction's output: sums of Softmax,
+    LayerNormalization, ReduceMean...) with `fastmath<reassoc>`, so that
+    LLVM vectorises the reduction loop with several partial sums. The
+    result changes only by summation order, as any blocked or parallel
+    reduction would (onnxruntime's included). Matrix products are left
+    alone (qopt-cpu-ukernels runs them).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
   let summary = "Transpose constant weights at compile time";
   let description = [{

@@ -58,7 +58,10 @@ float fromF16(uint16_t h) { // normal or zero
 struct Operand {
   std::vector<float> values;
   std::vector<uint16_t> half;
+  std::vector<int8_t> bytes;
   const void *data(qopt_uk_kind kind) const {
+    if (kind == QOPT_UK_S8)
+      return bytes.data();
     return kind == QOPT_UK_F32 ? static_cast<const void *>(values.data())
                                : static_cast<const void *>(half.data());
   }
@@ -70,6 +73,11 @@ Operand makeOperand(size_t n, qopt_uk_kind kind, std::mt19937 &rng,
   std::uniform_int_distribution<int> small(-8, 8);
   std::normal_distribution<float> normal(0.f, 1.f);
   for (size_t i = 0; i < n; ++i) {
+    if (kind == QOPT_UK_S8) { // the whole int8 range but -128
+      o.bytes.push_back(static_cast<int8_t>(rng() % 255 - 127));
+      o.values.push_back(o.bytes.back());
+      continue;
+    }
     float v = exact ? small(rng) / 4.f : normal(rng);
     // Store the value in the kernel's type and keep the value it will see.
     if (kind == QOPT_UK_BF16) {
@@ -194,6 +202,30 @@ void checkExact(const Layout &l, unsigned seed) {
   }
 }
 
+/// int8 x int8 -> int32 must be exact (sums stay far below 2^31).
+void checkInt8(const Layout &l, unsigned seed) {
+  std::mt19937 rng(seed);
+  Operand a = makeOperand(l.sizeA, QOPT_UK_S8, rng, true);
+  Operand b = makeOperand(l.sizeB, QOPT_UK_S8, rng, true);
+  std::vector<double> c0(l.sizeC);
+  for (size_t i = 0; i < c0.size(); ++i)
+    c0[i] = static_cast<double>(i % 11) - 5;
+  std::vector<double> want = reference(l, a, b, c0, nullptr);
+  std::vector<int64_t> desc = l.descriptor(QOPT_UK_S8);
+  for (const Config &cfg : kConfigs) {
+    configure(cfg.isa, cfg.threads);
+    std::vector<int32_t> c(c0.begin(), c0.end());
+    qopt_uk_contract(desc.data(), a.data(QOPT_UK_S8), b.data(QOPT_UK_S8),
+                     c.data());
+    size_t bad = 0;
+    for (size_t i = 0; i < c.size(); ++i)
+      bad += c[i] != static_cast<int32_t>(want[i]);
+    EXPECT_EQ(bad, 0u) << "isa " << qopt_uk_isa() << ", threads "
+                       << cfg.threads << ": " << bad << " of " << c.size()
+                       << " outputs differ";
+  }
+}
+
 Layout rowMajorMatmul(int64_t M, int64_t N, int64_t K) {
   Layout l;
   l.m = {{M, K, 0, N}};
@@ -240,6 +272,23 @@ TEST(UKernel, ConvolutionAsBatchedGemm) {
   l.n = F, l.bn = 1, l.cn = 1;
   l.sizeA = 2 * H * W * C, l.sizeB = KH * KW * C * F, l.sizeC = 2 * OH * OW * F;
   checkExact(l, 11);
+}
+
+TEST(UKernel, Int8ProductsAreExact) {
+  const int64_t shapes[][3] = {{1, 1, 1}, {9, 31, 257}, {40, 200, 301}, {1, 70, 513}};
+  unsigned seed = 21;
+  for (auto &s : shapes) {
+    SCOPED_TRACE("M=" + std::to_string(s[0]) + " N=" + std::to_string(s[1]) +
+                 " K=" + std::to_string(s[2]));
+    checkInt8(rowMajorMatmul(s[0], s[1], s[2]), seed++);
+  }
+  int64_t M = 19, N = 45, K = 70; // B stored N x K, C stored N x M
+  Layout t;
+  t.m = {{M, K, 0, 1}};
+  t.k = {{K, 1, 1, 0}};
+  t.n = N, t.bn = K, t.cn = M;
+  t.sizeA = M * K, t.sizeB = N * K, t.sizeC = M * N;
+  checkInt8(t, 99);
 }
 
 TEST(UKernel, RealValuedAccumulationWithinSummationBound) {

@@ -27,8 +27,9 @@
  * B block (128 KiB in f32) stays in L2, the A block in L1. */
 enum { MR = 8, NR = 32, KC = 256, NC = 128 };
 
-/* Packed operands: f32 values, or bf16 pairs along K for vdpbf16ps. */
-typedef enum { PACK_F32, PACK_BF16_PAIRS } pack_format;
+/* Packed operands: f32 values, or 16-bit pairs along K: bf16 for
+ * vdpbf16ps, or int8 widened to int16 for vpmaddwd. */
+typedef enum { PACK_F32, PACK_PAIRS16 } pack_format;
 
 typedef struct {
   int64_t size, sa, sbc; /* M dims: A, C strides; K dims: A, B strides. */
@@ -136,6 +137,13 @@ static inline float load_f32(qopt_uk_kind kind, const void *p, int64_t i) {
   }
 }
 
+/* The 16-bit pair element: bf16 bits, or int8 sign-extended to int16. */
+static inline uint16_t load_16(qopt_uk_kind kind, const void *p, int64_t i) {
+  if (kind == QOPT_UK_S8)
+    return (uint16_t)(int16_t)((const int8_t *)p)[i];
+  return ((const uint16_t *)p)[i];
+}
+
 /* Element offsets of a flattened index over dims (the first the slowest). */
 static inline void offsets(const dim2 *d, int n, int64_t idx, int64_t *a,
                            int64_t *bc) {
@@ -171,13 +179,13 @@ static void pack_b(const gemm *g, const void *b, const int64_t *kofB,
     } else {
       int64_t kc2 = (kc + 1) / 2;
       uint16_t *dst = (uint16_t *)out + j * kc2 * NR * 2;
-      const uint16_t *src = (const uint16_t *)b;
       for (int64_t p = 0; p < kc2; ++p, dst += 2 * NR)
         for (int t = 0; t < 2; ++t) {
           int64_t k = 2 * p + t;
           for (int64_t n = 0; n < NR; ++n)
             dst[(n / 16) * 32 + (n % 16) * 2 + t] =
-                k < kc && n < nr ? src[kofB[k] + (nb + n) * g->sbn] : 0;
+                k < kc && n < nr ? load_16(g->kind, b, kofB[k] + (nb + n) * g->sbn)
+                                 : 0;
         }
     }
   }
@@ -203,13 +211,12 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
     }
   } else {
     uint32_t *dst = out;
-    const uint16_t *src = a;
     for (int64_t p = 0; p < (kc + 1) / 2; ++p)
       for (int i = 0; i < MR; ++i) {
         uint32_t lo = 0, hi = 0;
         if (i < mr) {
-          lo = src[rowA[i] + kofA[2 * p]];
-          hi = 2 * p + 1 < kc ? src[rowA[i] + kofA[2 * p + 1]] : 0;
+          lo = load_16(g->kind, a, rowA[i] + kofA[2 * p]);
+          hi = 2 * p + 1 < kc ? load_16(g->kind, a, rowA[i] + kofA[2 * p + 1]) : 0;
         }
         dst[p * MR + i] = lo | hi << 16;
       }
@@ -237,6 +244,25 @@ static void micro_portable(int mr, int nr, int64_t kc, const float *ap,
         tile[i * NR + n] += av * bp[k * NR + n];
     }
   add_tile(tile, mr, nr, c, rowC, scn);
+}
+
+/* int8 x int8 -> int32 on 16-bit pairs (exact: no saturation). */
+static void micro_s8_portable(int mr, int nr, int64_t kc, const uint32_t *ap,
+                              const int16_t *bp, int32_t *c,
+                              const int64_t *rowC, int64_t scn) {
+  int32_t tile[MR * NR] = {0};
+  for (int64_t p = 0; p < (kc + 1) / 2; ++p)
+    for (int i = 0; i < mr; ++i) {
+      int32_t a0 = (int16_t)(ap[p * MR + i] & 0xffff),
+              a1 = (int16_t)(ap[p * MR + i] >> 16);
+      for (int n = 0; n < nr; ++n) {
+        const int16_t *pair = bp + p * 2 * NR + (n / 16) * 32 + (n % 16) * 2;
+        tile[i * NR + n] += a0 * pair[0] + a1 * pair[1];
+      }
+    }
+  for (int i = 0; i < mr; ++i)
+    for (int n = 0; n < nr; ++n)
+      c[rowC[i] + n * scn] += tile[i * NR + n];
 }
 
 #ifdef QOPT_UK_X86
@@ -366,6 +392,55 @@ static QOPT_AVX2 void micro_f32_avx2(int mr, int nr, int64_t kc,
   add_tile(tile, mr, nr, c, rowC, scn);
 }
 
+/* 4 rows x 16 columns of int32 sums: vpmaddwd multiplies the int16 pairs
+ * and adds each pair into one int32 lane. */
+QOPT_INLINE QOPT_AVX2 void micro_s8_avx2_sub(const int rows, int64_t kc2,
+                                            const uint32_t *ap,
+                                            const int16_t *bp, int32_t *tile) {
+  __m256i acc[4][2];
+  for (int i = 0; i < 4; ++i)
+    if (i < rows)
+      acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+  for (int64_t p = 0; p < kc2; ++p) {
+    __m256i b0 = _mm256_load_si256((const __m256i *)(bp + p * 2 * NR));
+    __m256i b1 = _mm256_load_si256((const __m256i *)(bp + p * 2 * NR + 16));
+    for (int i = 0; i < 4; ++i)
+      if (i < rows) {
+        __m256i av = _mm256_set1_epi32((int)ap[p * MR + i]);
+        acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(av, b0));
+        acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(av, b1));
+      }
+  }
+  for (int i = 0; i < 4; ++i)
+    if (i < rows) {
+      _mm256_storeu_si256((__m256i *)(tile + i * NR), acc[i][0]);
+      _mm256_storeu_si256((__m256i *)(tile + i * NR + 8), acc[i][1]);
+    }
+}
+
+static QOPT_AVX2 void micro_s8_avx2(int mr, int nr, int64_t kc,
+                                    const uint32_t *ap, const int16_t *bp,
+                                    int32_t *c, const int64_t *rowC,
+                                    int64_t scn) {
+  _Alignas(32) int32_t tile[MR * NR];
+  int64_t kc2 = (kc + 1) / 2;
+  for (int r0 = 0; r0 < mr; r0 += 4)
+    for (int h = 0; h * 16 < nr; ++h) {
+      int32_t *t = tile + r0 * NR + h * 16;
+      const uint32_t *a = ap + r0;
+      const int16_t *b = bp + h * 32;
+      switch (mr - r0 < 4 ? mr - r0 : 4) {
+      case 4: micro_s8_avx2_sub(4, kc2, a, b, t); break;
+      case 3: micro_s8_avx2_sub(3, kc2, a, b, t); break;
+      case 2: micro_s8_avx2_sub(2, kc2, a, b, t); break;
+      default: micro_s8_avx2_sub(1, kc2, a, b, t); break;
+      }
+    }
+  for (int i = 0; i < mr; ++i)
+    for (int n = 0; n < nr; ++n)
+      c[rowC[i] + n * scn] += tile[i * NR + n];
+}
+
 /* One instance per row count, so that each unrolls with mr known. */
 #define QOPT_DISPATCH_MR(fn, mr, ...)                                          \
   switch (mr) {                                                                \
@@ -396,9 +471,19 @@ static QOPT_AVX512_BF16 void micro_bf16_avx512(int mr, int nr, int64_t kc,
 #endif
 
 static void micro(const gemm *g, int mr, int nr, int64_t kc, const void *ap,
-                  const void *bp, float *c, const int64_t *rowC) {
+                  const void *bp, void *c, const int64_t *rowC) {
+  if (g->kind == QOPT_UK_S8) {
 #ifdef QOPT_UK_X86
-  if (g->format == PACK_BF16_PAIRS) {
+    if (g_isa >= ISA_AVX2) {
+      micro_s8_avx2(mr, nr, kc, ap, bp, c, rowC, g->scn);
+      return;
+    }
+#endif
+    micro_s8_portable(mr, nr, kc, ap, bp, c, rowC, g->scn);
+    return;
+  }
+#ifdef QOPT_UK_X86
+  if (g->format == PACK_PAIRS16) {
     micro_bf16_avx512(mr, nr, kc, ap, bp, c, rowC, g->scn);
     return;
   }
@@ -417,7 +502,8 @@ static void micro(const gemm *g, int mr, int nr, int64_t kc, const void *ap,
 /*===------------------------------- blocks ------------------------------===*/
 
 /* C[m0:m1, n0:n1] += A[m0:m1, :] * B[:, n0:n1]. */
-static void gemm_block(const gemm *g, const void *a, const void *b, float *c,
+/* C elements are 4 bytes (f32 or int32). */
+static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
                        int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   _Alignas(64) float bpack[KC * NC];
   _Alignas(64) float apack[KC * MR];
@@ -439,7 +525,7 @@ static void gemm_block(const gemm *g, const void *a, const void *b, float *c,
             g->format == PACK_F32
                 ? (const void *)(bpack + j * kc * NR)
                 : (const void *)((const uint16_t *)bpack + j * ((kc + 1) / 2) * NR * 2);
-        micro(g, mr, nr, kc, apack, strip, c + nb * g->scn, rowC);
+        micro(g, mr, nr, kc, apack, strip, c + nb * g->scn * 4, rowC);
       }
     }
   }
@@ -449,7 +535,7 @@ static void gemm_block(const gemm *g, const void *a, const void *b, float *c,
 
 /* Task t of the outer x N-block x M-chunk decomposition. */
 static void run_task(const gemm *g, const int64_t *desc, const void *a,
-                     const void *b, float *c, int64_t t, int64_t nblocks,
+                     const void *b, char *c, int64_t t, int64_t nblocks,
                      int64_t mchunks, int64_t mtiles, size_t esize) {
   int nouter = (int)desc[2];
   const int64_t *outer = desc + 8;
@@ -468,11 +554,11 @@ static void run_task(const gemm *g, const int64_t *desc, const void *a,
     m1 = g->M;
   int64_t n0 = nb * NC, n1 = n0 + NC < g->N ? n0 + NC : g->N;
   gemm_block(g, (const char *)a + oa * (int64_t)esize,
-             (const char *)b + ob * (int64_t)esize, c + oc, m0, m1, n0, n1);
+             (const char *)b + ob * (int64_t)esize, c + oc * 4, m0, m1, n0, n1);
 }
 
 void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
-                      float *c) {
+                      void *c) {
   if ((int)g_isa < 0)
     g_isa = detect_isa();
   gemm g;
@@ -483,8 +569,10 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
   g.N = desc[5];
   g.sbn = desc[6];
   g.scn = desc[7];
-  g.format = g.kind == QOPT_UK_BF16 && g_isa == ISA_AVX512_BF16 ? PACK_BF16_PAIRS
-                                                                : PACK_F32;
+  g.format = g.kind == QOPT_UK_S8 ||
+                     (g.kind == QOPT_UK_BF16 && g_isa == ISA_AVX512_BF16)
+                 ? PACK_PAIRS16
+                 : PACK_F32;
   const int64_t *outer = desc + 8, *md = outer + 4 * nouter, *kd = md + 3 * g.nm;
   int64_t nOuter = 1;
   for (int i = 0; i < nouter; ++i)
@@ -500,7 +588,7 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
   }
   if (nOuter == 0 || g.M == 0 || g.N == 0)
     return;
-  size_t esize = g.kind == QOPT_UK_F32 ? 4 : 2;
+  size_t esize = g.kind == QOPT_UK_F32 ? 4 : g.kind == QOPT_UK_S8 ? 1 : 2;
 
   /* Tasks: outer index x N blocks x M chunks, enough for every thread. */
   int threads = qopt_uk_num_threads();
@@ -518,7 +606,7 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
     threads = (int)tasks;
   if (threads == 1) {
     for (int64_t t = 0; t < tasks; ++t)
-      run_task(&g, desc, a, b, c, t, nblocks, mchunks, mtiles, esize);
+      run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esize);
     return;
   }
   /* A plain parallel region with the tasks split by hand: Debian's libomp
@@ -529,10 +617,10 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
   {
     int64_t id = omp_get_thread_num(), n = omp_get_num_threads();
     for (int64_t t = tasks * id / n; t < tasks * (id + 1) / n; ++t)
-      run_task(&g, desc, a, b, c, t, nblocks, mchunks, mtiles, esize);
+      run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esize);
   }
 #else
   for (int64_t t = 0; t < tasks; ++t)
-    run_task(&g, desc, a, b, c, t, nblocks, mchunks, mtiles, esize);
+    run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esize);
 #endif
 }

@@ -18,7 +18,8 @@
  *   then per K dim:     size, A stride, B stride
  *
  * Strides are in elements; outer dims are the slowest. C[m, n] += sum_k
- * A[m, k] * B[k, n] for every outer index, accumulated in f32.
+ * A[m, k] * B[k, n] for every outer index, accumulated in f32 (int32 for
+ * int8 operands; C then holds int32).
  *===----------------------------------------------------------------------===*/
 #ifndef QOPT_RUNTIME_UKERNEL_H
 #define QOPT_RUNTIME_UKERNEL_H
@@ -36,10 +37,11 @@ typedef enum {
   QOPT_UK_F32 = 0,  /* f32 x f32 -> f32 */
   QOPT_UK_BF16 = 1, /* bf16 x bf16 -> f32 */
   QOPT_UK_F16 = 2,  /* f16 x f16 -> f32 */
+  QOPT_UK_S8 = 3,   /* int8 x int8 -> int32 */
 } qopt_uk_kind;
 
 void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
-                      float *c);
+                      void *c);
 
 /* Threads used by the kernels: QOPT_NUM_THREADS when set (read when a model
  * is created), else every core OpenMP sees. */

@@ -71,7 +71,18 @@ func.func @output_transposed(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: me
 
 // -----
 
-// Left alone: tensors (not bufferized), integer types, mixed float types,
+// int8 operands accumulated in int32 (kind 3).
+// CHECK: dense<[1, 3, 0, 1, 1, 32, 1, 1, 8, 16, 32, 16, 1, 32]>
+// CHECK-LABEL: func.func @matmul_i8
+// CHECK: call @qopt_uk_contract
+func.func @matmul_i8(%a: memref<8x16xi8>, %b: memref<16x32xi8>, %c: memref<8x32xi32>) {
+  linalg.matmul ins(%a, %b : memref<8x16xi8>, memref<16x32xi8>) outs(%c : memref<8x32xi32>)
+  return
+}
+
+// -----
+
+// Left alone: tensors (not bufferized), unsigned int8, mixed float types,
 // a body other than multiply-accumulate, a non-linear index, and an output
 // narrower than min-n.
 // CHECK-NOT: qopt_uk_contract
@@ -87,7 +98,7 @@ func.func @not_kernels(%ta: tensor<8x16xf32>, %tb: tensor<16x32xf32>, %tc: tenso
                        %a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>,
                        %nb: memref<16x2xf32>, %nc: memref<8x2xf32>) -> tensor<8x32xf32> {
   %r = linalg.matmul ins(%ta, %tb : tensor<8x16xf32>, tensor<16x32xf32>) outs(%tc : tensor<8x32xf32>) -> tensor<8x32xf32>
-  linalg.matmul ins(%ia, %ib : memref<8x16xi8>, memref<16x32xi8>) outs(%ic : memref<8x32xi32>)
+  linalg.matmul {cast = #linalg.type_fn<cast_unsigned>} ins(%ia, %ib : memref<8x16xi8>, memref<16x32xi8>) outs(%ic : memref<8x32xi32>)
   linalg.batch_matmul ins(%ma, %mb : memref<1x8x16xf32>, memref<1x16x32xbf16>) outs(%mc : memref<1x8x32xf32>)
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
                   iterator_types = ["parallel", "parallel", "reduction"]}

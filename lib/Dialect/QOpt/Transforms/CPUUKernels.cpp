@@ -69,7 +69,8 @@ std::optional<LinearExpr> linearize(AffineExpr e, unsigned numDims) {
   return std::nullopt;
 }
 
-/// True when the body computes out + in0 * in1 (operands possibly extended).
+/// True when the body computes out + in0 * in1 (operands possibly extended:
+/// extf for floats, extsi for signed integers).
 bool isMultiplyAccumulate(linalg::LinalgOp op) {
   Block *body = op.getBlock();
   if (!body || body->getNumArguments() != 3 ||
@@ -78,31 +79,38 @@ bool isMultiplyAccumulate(linalg::LinalgOp op) {
   auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
   if (!yield || yield.getNumOperands() != 1)
     return false;
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add))
     return false;
   Value acc = body->getArgument(2), product;
-  if (add.getLhs() == acc)
-    product = add.getRhs();
-  else if (add.getRhs() == acc)
-    product = add.getLhs();
+  if (add->getOperand(0) == acc)
+    product = add->getOperand(1);
+  else if (add->getOperand(1) == acc)
+    product = add->getOperand(0);
   else
     return false;
-  auto mul = product.getDefiningOp<arith::MulFOp>();
-  if (!mul)
+  Operation *mul = product.getDefiningOp();
+  if (!mul || !isa<arith::MulFOp, arith::MulIOp>(mul) ||
+      isa<arith::AddFOp>(add) != isa<arith::MulFOp>(mul))
     return false;
   auto stripExt = [](Value v) {
     if (auto ext = v.getDefiningOp<arith::ExtFOp>())
       return ext.getIn();
+    if (auto ext = v.getDefiningOp<arith::ExtSIOp>())
+      return ext.getIn();
     return v;
   };
-  Value x = stripExt(mul.getLhs()), y = stripExt(mul.getRhs());
+  Value x = stripExt(mul->getOperand(0)), y = stripExt(mul->getOperand(1));
   Value a = body->getArgument(0), b = body->getArgument(1);
   return (x == a && y == b) || (x == b && y == a);
 }
 
 std::optional<qopt_uk_kind> kernelKind(Type a, Type b, Type c) {
-  if (a != b || !c.isF32())
+  if (a != b)
+    return std::nullopt;
+  if (a.isSignlessInteger(8) && c.isSignlessInteger(32))
+    return QOPT_UK_S8;
+  if (!c.isF32())
     return std::nullopt;
   if (a.isF32())
     return QOPT_UK_F32;

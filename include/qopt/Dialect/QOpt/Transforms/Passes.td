@@ -89,18 +89,20 @@ def CPUUKernels : Pass<"qopt-cpu-ukernels", "ModuleOp"> {
   let summary = "Run matrix products and convolutions on the runtime's packed GEMM kernel";
   let description = [{
     Replaces every linalg op on buffers whose body is a multiply-accumulate
-    (`c + a * b`, with `arith.extf` of the operands allowed) and whose
-    indexing maps are linear in the loops by one call of the runtime's
+    (`c + a * b`, with `arith.extf` or `arith.extsi` of the operands) and
+    whose indexing maps are linear in the loops by one call of the runtime's
     `qopt_uk_contract` (lib/Runtime/qopt_ukernel.c): matmul, batch matmul,
     transposed operands, and convolutions, whose kernel rows, columns and
     input channels become the K of a GEMM. The loop nest is described by a
     constant i64 array (layout in qopt_ukernel.h): each loop is an outer
     (batch) loop, an M, N or K loop of the GEMM, by where it appears.
 
-    The kernel packs its operands, tiles for the caches, and computes with
-    AVX512-BF16 dot products (bf16 x bf16 -> f32), AVX-512 FMAs (f32, and
-    f16 widened in registers) or portable C, chosen at run time; it runs on
-    `QOPT_NUM_THREADS` OpenMP threads.
+    Element types: f32, bf16 or f16 operands accumulated in f32; int8
+    operands accumulated in int32. The kernel packs its operands, tiles for
+    the caches, and computes with AVX512-BF16 dot products (bf16), AVX-512
+    or AVX2 FMAs (f32, and bf16/f16 widened in registers), AVX2 `vpmaddwd`
+    (int8 widened to int16 pairs, exact) or portable C, chosen at run time;
+    it runs on `QOPT_NUM_THREADS` OpenMP threads.
 
     ```mlir
     linalg.matmul ins(%a, %b : memref<32x64xbf16>, memref<64x128xbf16>)

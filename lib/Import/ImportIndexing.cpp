@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <numeric>
@@ -368,16 +369,26 @@ static LogicalResult importRange(NodeContext &n) {
            d = delta->asDouble(0);
     if (d == 0)
       return n.fail("delta is zero");
-    int64_t count = std::max<int64_t>((int64_t)std::ceil((l - s) / d), 0);
+    double steps = std::ceil((l - s) / d);
+    // Also refuses NaN and infinities, which have no integer count.
+    if (!(steps <= (double)kMaxFoldedElements))
+      return n.fail("the range has more than " +
+                    std::to_string(kMaxFoldedElements) + " elements");
+    int64_t count = std::max<int64_t>((int64_t)steps, 0);
     for (int64_t k = 0; k < count; ++k)
       out.f.push_back(s + k * d);
   } else {
     int64_t s = start->asInt(0), l = limit->asInt(0), d = delta->asInt(0);
     if (d == 0)
       return n.fail("delta is zero");
-    int64_t span = l - s;
+    int64_t span;
+    if (llvm::SubOverflow(l, s, span) || (d == -1 && span == INT64_MIN))
+      return n.fail("the range's length overflows");
     int64_t count = span / d + ((span % d != 0) && ((span < 0) == (d < 0)));
     count = std::max<int64_t>(count, 0);
+    if (count > kMaxFoldedElements)
+      return n.fail("the range has more than " +
+                    std::to_string(kMaxFoldedElements) + " elements");
     for (int64_t k = 0; k < count; ++k)
       out.i.push_back(s + k * d);
   }

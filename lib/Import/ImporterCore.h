@@ -27,6 +27,11 @@
 
 namespace mlir::qopt::onnx_import {
 
+/// The most elements an op folded at import time may produce (128 MiB of
+/// host values): a hostile model must not make the importer allocate
+/// without bound.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 24;
+
 /// A constant tensor known at import time, kept on the host as doubles
 /// (float types) or int64 (integer and bool types) for shape computations and
 /// compile-time folding, plus the proto it came from for raw bytes.

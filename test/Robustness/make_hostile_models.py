@@ -96,6 +96,14 @@ def main():
              helper.make_tensor_value_info("k", TensorProto.INT64, [1])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
         save(name, model(g))
+    # A Range of constants that would fold into 2^62 elements (found by
+    # qopt-fuzz-onnx: the importer allocated without bound).
+    bounds = [numpy_helper.from_array(np.array(v, np.int64), name)
+              for name, v in [("a", 0), ("b", 1 << 62), ("c", 1)]]
+    g = helper.make_graph(
+        [helper.make_node("Range", ["a", "b", "c"], ["y"], name="range")], "g",
+        [], [helper.make_tensor_value_info("y", TensorProto.INT64, None)], bounds)
+    save("range_huge.onnx", model(g))
     # A cycle: a uses b, b uses a.
     g = helper.make_graph(
         [helper.make_node("Relu", ["b"], ["a"], name="first"),

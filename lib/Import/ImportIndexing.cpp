@@ -1287,7 +1287,12 @@ static LogicalResult importPad(NodeContext &n) {
     hi[axes[i]] = (*pads)[i + na];
   }
   for (int64_t d = 0; d < rank; ++d) {
-    shape[d] += lo[d] + hi[d];
+    // A side crops at most the whole dim, and the sum is checked: hostile
+    // pads must not wrap.
+    if (lo[d] < -shape[d] || hi[d] < -shape[d] ||
+        llvm::AddOverflow(shape[d], lo[d], shape[d]) ||
+        llvm::AddOverflow(shape[d], hi[d], shape[d]))
+      return n.fail("pads of dim " + std::to_string(d) + " are out of range");
     if (shape[d] < 0)
       return n.fail("pads crop dim " + std::to_string(d) + " below zero");
   }

@@ -104,6 +104,14 @@ def main():
         [helper.make_node("Range", ["a", "b", "c"], ["y"], name="range")], "g",
         [], [helper.make_tensor_value_info("y", TensorProto.INT64, None)], bounds)
     save("range_huge.onnx", model(g))
+    # Pads whose sum overflows 64 bits (found by qopt-fuzz-onnx: the
+    # output shape wrapped, undefined behaviour).
+    pads = numpy_helper.from_array(np.array([-(1 << 63), -(1 << 63)], np.int64), "pads")
+    g = helper.make_graph(
+        [helper.make_node("Pad", ["x", "pads"], ["y"], name="pad")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [pads])
+    save("pad_overflow.onnx", model(g))
     # A cycle: a uses b, b uses a.
     g = helper.make_graph(
         [helper.make_node("Relu", ["b"], ["a"], name="first"),

@@ -75,17 +75,24 @@ qopt::CPUStages qopt::getCPUStages() {
   return s;
 }
 
-llvm::StringRef qopt::getAvailableRecipes() { return "fp32, bf16, f16"; }
+llvm::StringRef qopt::getAvailableRecipes() {
+  return "fp32, bf16, f16, int8-dynamic";
+}
 
 std::string qopt::getRecipePipelineText(const RecipeOptions &options,
                                         std::string &error) {
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(options.recipe).split(parts, ',', -1, /*KeepEmpty=*/false);
   std::string precision;
+  bool int8Dynamic = false;
   for (llvm::StringRef r : parts) {
     r = r.trim();
     if (r == "fp32")
       continue;
+    if (r == "int8-dynamic") {
+      int8Dynamic = true;
+      continue;
+    }
     if (r == "bf16" || r == "f16") {
       if (!precision.empty() && precision != r) {
         error = "recipes " + precision + " and " + r.str() + " exclude each other";
@@ -98,14 +105,20 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
             getAvailableRecipes().str() + ")";
     return "";
   }
+  // Weights are quantized from their f32 values, before any cast to a
+  // reduced type; what stays in float then follows the precision recipe.
+  std::string quantize =
+      int8Dynamic ? "func.func(qopt-quantize-dynamic),canonicalize" : "";
   if (precision.empty())
-    return "";
+    return quantize;
+  if (!quantize.empty())
+    quantize += ",";
   std::string keep;
   for (const std::string &k : options.keepF32)
     keep += (keep.empty() ? "" : ",") + k;
   std::string cast = "qopt-cast-precision{to=" + precision +
                      (keep.empty() ? "" : " keep-f32=" + keep) + "}";
-  return "func.func(" + cast + ",qopt-fold-casts),canonicalize,"
+  return quantize + "func.func(" + cast + ",qopt-fold-casts),canonicalize,"
          "func.func(qopt-fold-casts)";
 }
 

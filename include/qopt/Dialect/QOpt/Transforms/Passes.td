@@ -161,6 +161,32 @@ def ReassociateReductions : Pass<"qopt-reassociate-reductions", "func::FuncOp"> 
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def QuantizeDynamic : Pass<"qopt-quantize-dynamic", "func::FuncOp"> {
+  let summary = "int8 weights per channel, activations quantized at run time (int8-dynamic)";
+  let description = [{
+    For every `tosa.matmul` and `tosa.conv2d` with an f32 constant weight:
+    the weight becomes symmetric int8 per output channel now (scale
+    max|w| / 127, round half to even, stored with its f32 scales as
+    dense_resource blobs); the activation becomes symmetric int8 when the
+    model runs, with scale max|x| / 127 per row (token) of a matmul input
+    (`per-row=false`: per tensor) and per tensor for a convolution; the
+    product runs in int8 x int8 -> int32 (`tosa.matmul`/`tosa.conv2d` on
+    i8, then the runtime's integer GEMM kernel); one f32 rescale by both
+    scales (plus the bias) gives the result. Activation-by-activation
+    products (attention) stay in f32.
+  }];
+  let options = [
+    Option<"perRow", "per-row", "bool", /*default=*/"true",
+           "Scale each row (token) of a matmul input separately">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave weights with fewer elements in f32">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::tosa::TosaDialect"];
+}
+
 def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
   let summary = "Transpose constant weights at compile time";
   let description = [{

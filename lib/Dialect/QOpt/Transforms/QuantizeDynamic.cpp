@@ -1,0 +1,361 @@
+//===- QuantizeDynamic.cpp - int8 weights, activations scaled at run time -===//
+//
+// The int8-dynamic recipe. For each tosa.matmul and tosa.conv2d whose
+// weight is an f32 constant:
+//   - the weight is quantized now: symmetric int8 per output channel
+//     (scale = max|w| / 127, round half to even), stored as int8 with its
+//     f32 scales;
+//   - the activation is quantized when the model runs: symmetric int8 with
+//     scale max|x| / 127 per row (token) of a matmul input, per tensor for a
+//     convolution;
+//   - the product runs in int8 x int8 -> int32 (TOSA, then the GEMM kernel);
+//   - one f32 rescale (x scale * w scale) and the bias give the result.
+// The run-time steps are linalg ops on tensors, fused with their neighbours
+// by the usual elementwise fusion.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cmath>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QUANTIZEDYNAMIC
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+
+std::optional<ArrayRef<float>> constantValues(Value v, SmallVector<float> &storage);
+
+/// The values of tosa.transpose(constant), permuted (row-major result).
+std::optional<ArrayRef<float>> transposedValues(tosa::TransposeOp t,
+                                                SmallVector<float> &storage) {
+  SmallVector<float> src;
+  auto values = constantValues(t.getInput1(), src);
+  auto type = dyn_cast<RankedTensorType>(t.getInput1().getType());
+  if (!values || !type || !type.hasStaticShape())
+    return std::nullopt;
+  ArrayRef<int64_t> shape = type.getShape();
+  ArrayRef<int32_t> perm = t.getPerms();
+  size_t rank = shape.size();
+  SmallVector<int64_t> srcStrides(rank, 1), outShape(rank), idx(rank, 0);
+  for (size_t d = rank; d-- > 1;)
+    srcStrides[d - 1] = srcStrides[d] * shape[d];
+  for (size_t i = 0; i < rank; ++i)
+    outShape[i] = shape[perm[i]];
+  storage.resize(values->size());
+  for (size_t k = 0; k < values->size(); ++k) {
+    int64_t off = 0;
+    for (size_t i = 0; i < rank; ++i)
+      off += idx[i] * srcStrides[perm[i]];
+    storage[k] = (*values)[off];
+    for (size_t i = rank; i-- > 0;) {
+      if (++idx[i] < outShape[i])
+        break;
+      idx[i] = 0;
+    }
+  }
+  return ArrayRef<float>(storage);
+}
+
+/// The f32 values of a constant weight (dense or dense_resource, possibly
+/// transposed by the importer), row-major.
+std::optional<ArrayRef<float>> constantValues(Value v, SmallVector<float> &storage) {
+  if (auto t = v.getDefiningOp<tosa::TransposeOp>())
+    return transposedValues(t, storage);
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    if (auto tc = v.getDefiningOp<tosa::ConstOp>()) {
+      auto dense = dyn_cast<DenseElementsAttr>(tc.getValues());
+      if (!dense || !dense.getElementType().isF32())
+        return std::nullopt;
+      storage.assign(dense.getValues<float>().begin(), dense.getValues<float>().end());
+      return ArrayRef<float>(storage);
+    }
+  if (!cst)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(cst.getType());
+  if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
+    storage.assign(dense.getValues<float>().begin(), dense.getValues<float>().end());
+    return ArrayRef<float>(storage);
+  }
+  auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue());
+  if (!res || !res.getRawHandle().getBlob())
+    return std::nullopt;
+  ArrayRef<char> raw = res.getRawHandle().getBlob()->getData();
+  if (raw.size() != static_cast<size_t>(type.getNumElements()) * 4)
+    return std::nullopt;
+  storage.resize(type.getNumElements());
+  std::memcpy(storage.data(), raw.data(), raw.size());
+  return ArrayRef<float>(storage);
+}
+
+/// A weight quantized per channel: q[i] = round(w[i] / scale[channel(i)]).
+struct QuantizedWeight {
+  std::vector<int8_t> values;
+  std::vector<float> scales;
+};
+
+/// `shape` is row-major; the channel of element i is (i / inner) % channels.
+QuantizedWeight quantizePerChannel(ArrayRef<float> w, int64_t channels,
+                                   int64_t inner) {
+  QuantizedWeight q;
+  q.scales.assign(channels, 0.f);
+  for (size_t i = 0; i < w.size(); ++i) {
+    float &s = q.scales[(i / inner) % channels];
+    s = std::max(s, std::fabs(w[i]));
+  }
+  for (float &s : q.scales)
+    s = s > 0.f ? s / 127.f : 1.f; // an all-zero channel quantizes to zeros
+  q.values.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    float r = std::nearbyint(w[i] / q.scales[(i / inner) % channels]);
+    q.values[i] = static_cast<int8_t>(std::clamp(r, -127.f, 127.f));
+  }
+  return q;
+}
+
+/// A dense_resource constant, so that the blob is written once into the
+/// model's weights (and counted in weight_bytes).
+Value resourceConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                       ArrayRef<char> bytes, StringRef key, size_t align) {
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, align);
+  auto attr = DenseResourceElementsAttr::get(type, key, std::move(blob));
+  return arith::ConstantOp::create(b, loc, type, attr);
+}
+
+/// affine_map over `rank` loops selecting `dims`.
+AffineMap selectDims(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : dims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// max |x| over the dims of `x` not in `keep` (a rank-|keep| tensor).
+Value absMax(OpBuilder &b, Location loc, Value x, ArrayRef<unsigned> keep) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  SmallVector<int64_t> shape;
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::reduction);
+  for (unsigned d : keep) {
+    shape.push_back(type.getDimSize(d));
+    iters[d] = utils::IteratorType::parallel;
+  }
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.f));
+  Value init = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+  init = linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  MLIRContext *ctx = b.getContext();
+  AffineMap maps[] = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                      selectDims(ctx, rank, keep)};
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), x, init, maps, iters,
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               Value a = math::AbsFOp::create(nb, l, args[0]);
+               Value m = arith::MaximumFOp::create(nb, l, a, args[1]);
+               linalg::YieldOp::create(nb, l, m);
+             })
+      .getResult(0);
+}
+
+/// int8(clamp(roundeven(x * 127 / absmax), -127, 127)); absmax broadcast
+/// along the dims not in `keep`.
+Value quantizeActivation(OpBuilder &b, Location loc, Value x, Value amax,
+                         ArrayRef<unsigned> keep) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getI8Type());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap maps[] = {id, selectDims(ctx, rank, keep), id};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x, amax}, init, maps, iters,
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               auto f32 = [&](float v) {
+                 return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+               };
+               Value zero = f32(0.f);
+               // 127 / absmax, 0 for an all-zero row (every value is 0).
+               Value inv = arith::DivFOp::create(nb, l, f32(127.f), args[1]);
+               Value positive = arith::CmpFOp::create(
+                   nb, l, arith::CmpFPredicate::OGT, args[1], zero);
+               inv = arith::SelectOp::create(nb, l, positive, inv, zero);
+               Value q = arith::MulFOp::create(nb, l, args[0], inv);
+               q = math::RoundEvenOp::create(nb, l, q);
+               q = arith::MaximumFOp::create(nb, l, q, f32(-127.f));
+               q = arith::MinimumFOp::create(nb, l, q, f32(127.f));
+               Value i = arith::FPToSIOp::create(nb, l, nb.getI8Type(), q);
+               linalg::YieldOp::create(nb, l, i);
+             })
+      .getResult(0);
+}
+
+/// f32(acc) * absmax / 127 * wscale[channel] (+ bias[channel]); the
+/// channel is the last dim of acc.
+Value rescale(OpBuilder &b, Location loc, Value acc, Value amax,
+              ArrayRef<unsigned> keep, Value wscale, Value bias) {
+  auto type = cast<RankedTensorType>(acc.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap channel = selectDims(ctx, rank, {rank - 1});
+  SmallVector<Value> ins = {acc, amax, wscale};
+  SmallVector<AffineMap> maps = {id, selectDims(ctx, rank, keep), channel};
+  if (bias) {
+    ins.push_back(bias);
+    bool perChannel = cast<RankedTensorType>(bias.getType()).getDimSize(0) ==
+                      type.getDimSize(rank - 1);
+    maps.push_back(perChannel ? channel
+                              : AffineMap::get(rank, 0, getAffineConstantExpr(0, ctx)));
+  }
+  maps.push_back(id);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  bool hasBias = static_cast<bool>(bias);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ins, init, maps, iters,
+             [hasBias](OpBuilder &nb, Location l, ValueRange args) {
+               Value s = arith::DivFOp::create(
+                   nb, l, args[1],
+                   arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(127.f)));
+               s = arith::MulFOp::create(nb, l, s, args[2]);
+               Value y = arith::SIToFPOp::create(nb, l, nb.getF32Type(), args[0]);
+               y = arith::MulFOp::create(nb, l, y, s);
+               if (hasBias)
+                 y = arith::AddFOp::create(nb, l, y, args[3]);
+               linalg::YieldOp::create(nb, l, y);
+             })
+      .getResult(0);
+}
+
+/// Symmetric quantization: every zero point is 0.
+Value zeroPoint(OpBuilder &b, Location loc) {
+  auto type = RankedTensorType::get({1}, b.getI8Type());
+  return tosa::ConstOp::create(b, loc, type,
+                               DenseElementsAttr::get(type, int8_t(0)));
+}
+
+struct QuantizeDynamicPass
+    : mlir::qopt::impl::QuantizeDynamicBase<QuantizeDynamicPass> {
+  using QuantizeDynamicBase::QuantizeDynamicBase;
+
+  unsigned counter = 0;
+
+  std::string key(StringRef what) {
+    return ("qopt_int8_" + what + "_" + Twine(counter)).str();
+  }
+
+  /// Quantized weight and scales as constants.
+  std::pair<Value, Value> weightConstants(OpBuilder &b, Location loc,
+                                          const QuantizedWeight &q,
+                                          RankedTensorType wType) {
+    auto qType = RankedTensorType::get(wType.getShape(), b.getI8Type());
+    Value wq = resourceConstant(
+        b, loc, qType,
+        ArrayRef<char>(reinterpret_cast<const char *>(q.values.data()),
+                       q.values.size()),
+        key("w"), 8);
+    auto sType = RankedTensorType::get({static_cast<int64_t>(q.scales.size())},
+                                       b.getF32Type());
+    Value ws = resourceConstant(
+        b, loc, sType,
+        ArrayRef<char>(reinterpret_cast<const char *>(q.scales.data()),
+                       q.scales.size() * 4),
+        key("scale"), 8);
+    ++counter;
+    return {wq, ws};
+  }
+
+  /// tosa.matmul(x [B,M,K] f32, w [B,K,N] constant f32).
+  void rewriteMatMul(tosa::MatMulOp op) {
+    auto xType = cast<RankedTensorType>(op.getA().getType());
+    auto wType = cast<RankedTensorType>(op.getB().getType());
+    if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
+        !xType.hasStaticShape() || wType.getDimSize(0) != 1)
+      return;
+    // The importer reshapes a [K, N] weight to [1, K, N].
+    Value w = op.getB();
+    if (auto reshape = w.getDefiningOp<tosa::ReshapeOp>())
+      w = reshape.getInput1();
+    SmallVector<float> storage;
+    auto values = constantValues(w, storage);
+    if (!values || static_cast<int64_t>(values->size()) < minElements)
+      return;
+    int64_t n = wType.getDimSize(2);
+    QuantizedWeight q = quantizePerChannel(*values, n, 1);
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto [wq, ws] = weightConstants(b, loc, q, wType);
+    SmallVector<unsigned> keep = perRow ? SmallVector<unsigned>{0, 1}
+                                        : SmallVector<unsigned>{};
+    Value amax = absMax(b, loc, op.getA(), keep);
+    Value xq = quantizeActivation(b, loc, op.getA(), amax, keep);
+    auto accType = RankedTensorType::get(
+        cast<RankedTensorType>(op.getType()).getShape(), b.getI32Type());
+    Value acc = tosa::MatMulOp::create(b, loc, accType, xq, wq,
+                                       zeroPoint(b, loc), zeroPoint(b, loc));
+    Value y = rescale(b, loc, acc, amax, keep, ws, Value());
+    op.getResult().replaceAllUsesWith(y);
+    op.erase();
+  }
+
+  /// tosa.conv2d(x [N,H,W,C] f32, w [F,KH,KW,C] constant f32, bias).
+  void rewriteConv(tosa::Conv2DOp op) {
+    auto xType = cast<RankedTensorType>(op.getInput().getType());
+    auto wType = cast<RankedTensorType>(op.getWeight().getType());
+    if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
+        !xType.hasStaticShape())
+      return;
+    SmallVector<float> storage;
+    auto values = constantValues(op.getWeight(), storage);
+    if (!values || static_cast<int64_t>(values->size()) < minElements)
+      return;
+    int64_t f = wType.getDimSize(0);
+    QuantizedWeight q = quantizePerChannel(*values, f, values->size() / f);
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto [wq, ws] = weightConstants(b, loc, q, wType);
+    Value amax = absMax(b, loc, op.getInput(), {});
+    Value xq = quantizeActivation(b, loc, op.getInput(), amax, {});
+    auto outType = cast<RankedTensorType>(op.getType());
+    auto accType = RankedTensorType::get(outType.getShape(), b.getI32Type());
+    Value zeroBias = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(
+                    RankedTensorType::get({1}, b.getI32Type()), int32_t(0)));
+    Value acc = tosa::Conv2DOp::create(
+        b, loc, accType, xq, wq, zeroBias, zeroPoint(b, loc), zeroPoint(b, loc),
+        op.getPadAttr(), op.getStrideAttr(), op.getDilationAttr(),
+        TypeAttr::get(b.getI32Type()));
+    // The f32 bias is [F] or [1] (broadcast by the rescale).
+    Value y = rescale(b, loc, acc, amax, {}, ws, op.getBias());
+    op.getResult().replaceAllUsesWith(y);
+    op.erase();
+  }
+
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<tosa::MatMulOp, tosa::Conv2DOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      if (auto mm = dyn_cast<tosa::MatMulOp>(op))
+        rewriteMatMul(mm);
+      else
+        rewriteConv(cast<tosa::Conv2DOp>(op));
+    }
+  }
+};
+
+} // namespace

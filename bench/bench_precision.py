@@ -3,6 +3,10 @@
 onnxruntime fp32, measured in one run with the same thread count.
 
     .venv/bin/python bench/bench_precision.py [--models encoder cnn] [--rounds 5]
+    .venv/bin/python bench/bench_precision.py --recipes fp32 int8-dynamic
+
+With int8-dynamic among the recipes, onnxruntime's quantize_dynamic (QInt8
+weights) model of the same graph is timed as well.
 
 Rounds interleave the engines so that machine noise hits all of them alike;
 each round takes the median of --runs runs; the table shows the median over
@@ -58,7 +62,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["encoder", "cnn", "mlp"])
-    ap.add_argument("--recipes", nargs="+", default=["fp32", "bf16", "f16"])
+    ap.add_argument("--recipes", nargs="+", default=["fp32", "bf16", "f16"],
+                    help="qopt recipes; with int8-dynamic, onnxruntime's "
+                         "quantize_dynamic model runs too")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
@@ -66,7 +72,7 @@ def main():
     work = tempfile.mkdtemp(prefix="qopt-bench-")
     print(f"threads {args.threads}, {args.rounds} rounds x {args.runs} runs, medians")
     print(host_bf16_note())
-    print(f"{'model':10} {'engine':16} {'latency ms':>11} {'vs ort fp32':>12} {'vs qopt fp32':>13}")
+    print(f"{'model':10} {'engine':20} {'latency ms':>11} {'vs ort fp32':>12} {'vs qopt fp32':>13}")
     for name in args.models:
         model = os.path.join(qopt_e2e.ROOT, "models", name + ".onnx")
         feeds = qopt_e2e.random_inputs(model)
@@ -83,11 +89,21 @@ def main():
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = args.threads
         opts.inter_op_num_threads = 1
-        sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-        ort_latency_ms(sess, feeds, 3)  # warm-up
-        samples = {k: [] for k in ["onnxruntime fp32"] + [f"qopt {r}" for r in libs]}
+        sessions = {"onnxruntime fp32": ort.InferenceSession(
+            model, opts, providers=["CPUExecutionProvider"])}
+        if "int8-dynamic" in libs:
+            # onnxruntime's own dynamic int8 model of the same graph.
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+            q = os.path.join(work, name, "ort-int8-dynamic.onnx")
+            quantize_dynamic(model, q, weight_type=QuantType.QInt8)
+            sessions["onnxruntime int8-dyn"] = ort.InferenceSession(
+                q, opts, providers=["CPUExecutionProvider"])
+        for sess in sessions.values():
+            ort_latency_ms(sess, feeds, 3)  # warm-up
+        samples = {k: [] for k in list(sessions) + [f"qopt {r}" for r in libs]}
         for _ in range(args.rounds):
-            samples["onnxruntime fp32"].append(ort_latency_ms(sess, feeds, args.runs))
+            for engine, sess in sessions.items():
+                samples[engine].append(ort_latency_ms(sess, feeds, args.runs))
             for recipe, so in libs.items():
                 samples[f"qopt {recipe}"].append(qopt_latency_ms(so, data, args.runs, args.threads))
         base = statistics.median(samples["onnxruntime fp32"])
@@ -95,7 +111,7 @@ def main():
         for engine, vals in samples.items():
             m = statistics.median(vals)
             rel = f"{m / qbase:13.2f}" if qbase and engine.startswith("qopt") else f"{'':13}"
-            print(f"{name:10} {engine:16} {m:11.3f} {m / base:12.2f} {rel}")
+            print(f"{name:10} {engine:20} {m:11.3f} {m / base:12.2f} {rel}")
     return 0
 
 

@@ -179,6 +179,25 @@ static void pack_b(const gemm *g, const void *b, const int64_t *kofB,
     } else {
       int64_t kc2 = (kc + 1) / 2;
       uint16_t *dst = (uint16_t *)out + j * kc2 * NR * 2;
+      if (g->sbn == 1 && nr == NR) { /* rows of B contiguous: no dispatch */
+        for (int64_t p = 0; p < kc2; ++p, dst += 2 * NR)
+          for (int t = 0; t < 2; ++t) {
+            int64_t k = 2 * p + t;
+            if (k >= kc) {
+              for (int n = 0; n < NR; ++n)
+                dst[(n / 16) * 32 + (n % 16) * 2 + t] = 0;
+            } else if (g->kind == QOPT_UK_S8) {
+              const int8_t *row = (const int8_t *)b + kofB[k] + nb;
+              for (int n = 0; n < NR; ++n)
+                dst[(n / 16) * 32 + (n % 16) * 2 + t] = (uint16_t)(int16_t)row[n];
+            } else {
+              const uint16_t *row = (const uint16_t *)b + kofB[k] + nb;
+              for (int n = 0; n < NR; ++n)
+                dst[(n / 16) * 32 + (n % 16) * 2 + t] = row[n];
+            }
+          }
+        continue;
+      }
       for (int64_t p = 0; p < kc2; ++p, dst += 2 * NR)
         for (int t = 0; t < 2; ++t) {
           int64_t k = 2 * p + t;
@@ -211,6 +230,20 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
     }
   } else {
     uint32_t *dst = out;
+    if (g->kind == QOPT_UK_S8) { /* row by row, no per-element dispatch */
+      for (int i = 0; i < MR; ++i) {
+        const int8_t *row = (const int8_t *)a + (i < mr ? rowA[i] : 0);
+        for (int64_t p = 0; p < (kc + 1) / 2; ++p) {
+          uint32_t lo = 0, hi = 0;
+          if (i < mr) {
+            lo = (uint16_t)(int16_t)row[kofA[2 * p]];
+            hi = 2 * p + 1 < kc ? (uint16_t)(int16_t)row[kofA[2 * p + 1]] : 0;
+          }
+          dst[p * MR + i] = lo | hi << 16;
+        }
+      }
+      return;
+    }
     for (int64_t p = 0; p < (kc + 1) / 2; ++p)
       for (int i = 0; i < MR; ++i) {
         uint32_t lo = 0, hi = 0;

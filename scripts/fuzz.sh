@@ -24,6 +24,8 @@ cmake --build $build -j "${QOPT_FUZZ_JOBS:-1}" --target qopt-translate \
   "${targets[@]/#/qopt-fuzz-}"
 bash fuzz/collect-corpus.sh $build/corpus $build/bin/qopt-translate
 mkdir -p $build/crashes
+# UBSan reports name the function that erred (ASan's always do).
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 
 status=0
 for t in "${targets[@]}"; do

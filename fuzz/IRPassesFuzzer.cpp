@@ -33,8 +33,8 @@ using namespace mlir;
 static const char *const kPipelines[] = {
     "builtin.module(func.func(qopt-fold-casts),canonicalize)",
     "builtin.module(func.func(qopt-cast-precision{to=bf16},qopt-fold-casts))",
-    "builtin.module(func.func(qopt-cast-precision{to=f16 no-default-keep},"
-    "qopt-fold-casts))",
+    ("builtin.module(func.func(qopt-cast-precision{to=f16 no-default-keep},"
+     "qopt-fold-casts))"),
     "builtin.module(func.func(qopt-fold-constant-transposes))",
     "builtin.module(convert-qopt-to-linalg)",
     "builtin.module(qopt-plan-buffers)",

@@ -28,7 +28,7 @@ qopt::CPUStages qopt::getCPUStages() {
           "tosa-to-linalg,tosa-to-arith,tosa-to-tensor)",
           "canonicalize",
           "convert-elementwise-to-linalg",
-          "func.func(linalg-fuse-elementwise-ops)",
+          "func.func(linalg-fuse-elementwise-ops,linalg-fold-unit-extent-dims)",
           "canonicalize",
           "cse",
           // Weight layout changes fold before the strategy sees the
@@ -55,7 +55,11 @@ qopt::CPUStages qopt::getCPUStages() {
       llvm::ArrayRef<llvm::StringRef>{
           // Matrix products and convolutions run on the runtime's packed
           // GEMM kernel; the rest becomes loops.
-          "qopt-cpu-ukernels", "func.func(qopt-reassociate-reductions)",
+          "qopt-cpu-ukernels",
+          // Elementwise loops as vector code (upstream tiling and linalg
+          // vectorisation); reductions left to LLVM, reassociable.
+          "func.func(qopt-reassociate-reductions,qopt-vectorize-elementwise)",
+          "canonicalize",
           "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",
           // bf16/f16 arithmetic and math run in f32 registers; bf16
           // rounding is expanded inline (no libgcc soft-float helpers).
@@ -66,7 +70,9 @@ qopt::CPUStages qopt::getCPUStages() {
           "arith-emulate-unsupported-floats{source-types=bf16,f16 "
           "target-type=f32}",
           "arith-expand{include-bf16}",
-          "expand-strided-metadata", "finalize-memref-to-llvm",
+          "convert-vector-to-scf", "lower-affine", "convert-scf-to-cf",
+          "expand-strided-metadata", "lower-affine", "convert-vector-to-llvm",
+          "convert-ub-to-llvm", "finalize-memref-to-llvm",
           "convert-math-to-llvm", "convert-math-to-libm",
           "convert-arith-to-llvm", "convert-cf-to-llvm",
           "convert-func-to-llvm", "convert-index-to-llvm",

@@ -187,6 +187,28 @@ def QuantizeDynamic : Pass<"qopt-quantize-dynamic", "func::FuncOp"> {
                            "::mlir::tosa::TosaDialect"];
 }
 
+def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
+  let summary = "Vectorise elementwise linalg ops on buffers along their innermost dimension";
+  let description = [{
+    Tiles every all-parallel `linalg.generic` on buffers (rank <= 3, static
+    shapes, byte-sized element types, an arith body with the math ops that
+    have vector forms, an innermost size that V divides) to 1 x ... x 1 x V
+    (V lanes of the widest element type in 256 bits, fewer for a shorter
+    innermost dimension) with upstream's SCF tiling, then vectorises the
+    tile with upstream's linalg vectoriser. Loop bodies then load, compute
+    and store whole vectors: LLVM need not prove that the arena's buffers do
+    not alias, which it cannot, and that left these loops scalar.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Vector register width in bits">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
   let summary = "Transpose constant weights at compile time";
   let description = [{

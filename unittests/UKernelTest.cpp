@@ -176,54 +176,41 @@ const Config kConfigs[] = {
     {"portable", 1}, {"avx2", 1}, {"avx512", 1}, {"", 1}, {"", 2}};
 const qopt_uk_kind kKinds[] = {QOPT_UK_F32, QOPT_UK_BF16, QOPT_UK_F16};
 
-/// Runs the kernel on `l` for every kind and configuration; the output
-/// starts from non-zero values (the kernel accumulates).
-void checkExact(const Layout &l, unsigned seed) {
-  for (qopt_uk_kind kind : kKinds) {
-    std::mt19937 rng(seed);
-    Operand a = makeOperand(l.sizeA, kind, rng, true);
-    Operand b = makeOperand(l.sizeB, kind, rng, true);
-    std::vector<double> c0(l.sizeC);
-    for (size_t i = 0; i < c0.size(); ++i)
-      c0[i] = static_cast<double>(i % 7) - 3;
-    std::vector<double> want = reference(l, a, b, c0, nullptr);
-    std::vector<int64_t> desc = l.descriptor(kind);
-    for (const Config &cfg : kConfigs) {
-      configure(cfg.isa, cfg.threads);
-      std::vector<float> c(c0.begin(), c0.end());
-      qopt_uk_contract(desc.data(), a.data(kind), b.data(kind), c.data());
-      size_t bad = 0;
-      for (size_t i = 0; i < c.size(); ++i)
-        bad += c[i] != static_cast<float>(want[i]);
-      EXPECT_EQ(bad, 0u) << "kind " << kind << ", isa " << qopt_uk_isa()
-                         << ", threads " << cfg.threads << ": " << bad << " of "
-                         << c.size() << " outputs differ";
-    }
+/// Runs the kernel of `kind` on `l` in every configuration and compares
+/// with the exact reference; the output (CType: float, or int32_t for int8)
+/// starts from non-zero values, since the kernel accumulates.
+template <typename CType>
+void checkKind(const Layout &l, unsigned seed, qopt_uk_kind kind) {
+  std::mt19937 rng(seed);
+  Operand a = makeOperand(l.sizeA, kind, rng, true);
+  Operand b = makeOperand(l.sizeB, kind, rng, true);
+  std::vector<double> c0(l.sizeC);
+  for (size_t i = 0; i < c0.size(); ++i)
+    c0[i] = static_cast<double>(i % 7) - 3;
+  std::vector<double> want = reference(l, a, b, c0, nullptr);
+  std::vector<int64_t> desc = l.descriptor(kind);
+  for (const Config &cfg : kConfigs) {
+    configure(cfg.isa, cfg.threads);
+    std::vector<CType> c(c0.begin(), c0.end());
+    qopt_uk_contract(desc.data(), a.data(kind), b.data(kind), c.data());
+    size_t bad = 0;
+    for (size_t i = 0; i < c.size(); ++i)
+      bad += c[i] != static_cast<CType>(want[i]);
+    EXPECT_EQ(bad, 0u) << "kind " << kind << ", isa " << qopt_uk_isa()
+                       << ", threads " << cfg.threads << ": " << bad << " of "
+                       << c.size() << " outputs differ";
   }
+}
+
+/// Every float kind (f32, bf16, f16 operands; f32 output).
+void checkExact(const Layout &l, unsigned seed) {
+  for (qopt_uk_kind kind : kKinds)
+    checkKind<float>(l, seed, kind);
 }
 
 /// int8 x int8 -> int32 must be exact (sums stay far below 2^31).
 void checkInt8(const Layout &l, unsigned seed) {
-  std::mt19937 rng(seed);
-  Operand a = makeOperand(l.sizeA, QOPT_UK_S8, rng, true);
-  Operand b = makeOperand(l.sizeB, QOPT_UK_S8, rng, true);
-  std::vector<double> c0(l.sizeC);
-  for (size_t i = 0; i < c0.size(); ++i)
-    c0[i] = static_cast<double>(i % 11) - 5;
-  std::vector<double> want = reference(l, a, b, c0, nullptr);
-  std::vector<int64_t> desc = l.descriptor(QOPT_UK_S8);
-  for (const Config &cfg : kConfigs) {
-    configure(cfg.isa, cfg.threads);
-    std::vector<int32_t> c(c0.begin(), c0.end());
-    qopt_uk_contract(desc.data(), a.data(QOPT_UK_S8), b.data(QOPT_UK_S8),
-                     c.data());
-    size_t bad = 0;
-    for (size_t i = 0; i < c.size(); ++i)
-      bad += c[i] != static_cast<int32_t>(want[i]);
-    EXPECT_EQ(bad, 0u) << "isa " << qopt_uk_isa() << ", threads "
-                       << cfg.threads << ": " << bad << " of " << c.size()
-                       << " outputs differ";
-  }
+  checkKind<int32_t>(l, seed, QOPT_UK_S8);
 }
 
 Layout rowMajorMatmul(int64_t M, int64_t N, int64_t K) {
@@ -249,15 +236,18 @@ TEST(UKernel, MatmulShapesAcrossBlockEdges) {
   }
 }
 
-TEST(UKernel, TransposedOperandsAndStridedOutput) {
-  // B stored N x K (attention's Q.K^T), C stored N x M.
-  int64_t M = 19, N = 45, K = 70;
+/// B stored N x K (attention's Q.K^T), C stored N x M.
+Layout transposedMatmul(int64_t M, int64_t N, int64_t K) {
   Layout l;
   l.m = {{M, K, 0, 1}};
   l.k = {{K, 1, 1, 0}};
   l.n = N, l.bn = K, l.cn = M;
   l.sizeA = M * K, l.sizeB = N * K, l.sizeC = M * N;
-  checkExact(l, 7);
+  return l;
+}
+
+TEST(UKernel, TransposedOperandsAndStridedOutput) {
+  checkExact(transposedMatmul(19, 45, 70), 7);
 }
 
 TEST(UKernel, ConvolutionAsBatchedGemm) {
@@ -282,13 +272,7 @@ TEST(UKernel, Int8ProductsAreExact) {
                  " K=" + std::to_string(s[2]));
     checkInt8(rowMajorMatmul(s[0], s[1], s[2]), seed++);
   }
-  int64_t M = 19, N = 45, K = 70; // B stored N x K, C stored N x M
-  Layout t;
-  t.m = {{M, K, 0, 1}};
-  t.k = {{K, 1, 1, 0}};
-  t.n = N, t.bn = K, t.cn = M;
-  t.sizeA = M * K, t.sizeB = N * K, t.sizeC = M * N;
-  checkInt8(t, 99);
+  checkInt8(transposedMatmul(19, 45, 70), 99);
 }
 
 TEST(UKernel, RealValuedAccumulationWithinSummationBound) {

@@ -98,7 +98,9 @@ struct VectorizeElementwisePass
         continue;
       Operation *tile = tiled->tiledOps.front();
       rewriter.setInsertionPoint(tile);
-      if (succeeded(linalg::vectorize(rewriter, tile, sizes)))
+      // Scalable flags given explicitly: upstream reads one per vector size.
+      SmallVector<bool> scalable(sizes.size(), false);
+      if (succeeded(linalg::vectorize(rewriter, tile, sizes, scalable)))
         rewriter.eraseOp(tile);
       rewriter.eraseOp(op);
     }

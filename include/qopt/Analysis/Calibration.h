@@ -1,0 +1,75 @@
+//===- Calibration.h - Activation ranges from sample runs -------*- C++ -*-===//
+//
+// What static int8 quantization needs from calibration: for each observed
+// tensor, the range [lo, hi] that its int8 grid will cover. Observation
+// takes two passes over the samples, as in TensorRT and onnxruntime: the
+// first finds min and max, the second fills a 2048-bin histogram of |x|
+// over [0, max|x|]. The methods then choose:
+//   - min-max:    [min, max];
+//   - percentile: the symmetric range holding that percentage of |x|
+//                 (default 99.999);
+//   - entropy:    the symmetric threshold whose 128-level quantization of
+//                 the histogram is closest in KL divergence (TensorRT);
+//   - mse:        the symmetric threshold minimising the expected squared
+//                 quantization error (clipping + rounding) over the
+//                 histogram.
+// Plain C++, unit-tested without MLIR.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_ANALYSIS_CALIBRATION_H
+#define QOPT_ANALYSIS_CALIBRATION_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qopt {
+
+enum class CalibrationMethod { MinMax, Percentile, Entropy, MSE };
+
+/// Parses "minmax", "percentile", "entropy" or "mse".
+std::optional<CalibrationMethod> parseCalibrationMethod(const std::string &s);
+
+struct Range {
+  float lo = 0, hi = 0;
+};
+
+class RangeObserver {
+public:
+  static constexpr int kBins = 2048;
+
+  /// Pass 1: every sample's values.
+  void observeRange(const float *values, size_t n);
+  /// Pass 2 (after every pass-1 call): the same values again.
+  void observeHistogram(const float *values, size_t n);
+
+  Range minMax() const { return {min_, max_}; }
+  /// The chosen range; methods other than min-max need pass 2.
+  Range range(CalibrationMethod method, double percentile = 99.999) const;
+
+  const std::vector<double> &histogram() const { return hist_; }
+  /// Width of one bin of the |x| histogram.
+  double binWidth() const;
+
+private:
+  float min_ = 0, max_ = 0;
+  bool seen_ = false;
+  std::vector<double> hist_ = std::vector<double>(kBins, 0.0);
+};
+
+/// The entropy (KL) threshold over a |x| histogram of bins of `binWidth`,
+/// for a quantization to `levels` levels of magnitude (128 for int8).
+double entropyThreshold(const std::vector<double> &hist, double binWidth,
+                        int levels = 128);
+/// The threshold t minimising the expected squared error of quantizing
+/// |x| to `levels` steps of t / levels (values above t clip to t).
+double mseThreshold(const std::vector<double> &hist, double binWidth,
+                    int levels = 127);
+/// The |x| below which `percentile` percent of the histogram lies.
+double percentileThreshold(const std::vector<double> &hist, double binWidth,
+                           double percentile);
+
+} // namespace qopt
+
+#endif // QOPT_ANALYSIS_CALIBRATION_H

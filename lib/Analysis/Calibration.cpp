@@ -1,0 +1,160 @@
+//===- Calibration.cpp - Activation ranges from sample runs ---------------===//
+#include "qopt/Analysis/Calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+using namespace qopt;
+
+std::optional<CalibrationMethod>
+qopt::parseCalibrationMethod(const std::string &s) {
+  if (s == "minmax")
+    return CalibrationMethod::MinMax;
+  if (s == "percentile")
+    return CalibrationMethod::Percentile;
+  if (s == "entropy")
+    return CalibrationMethod::Entropy;
+  if (s == "mse")
+    return CalibrationMethod::MSE;
+  return std::nullopt;
+}
+
+void RangeObserver::observeRange(const float *values, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    float v = values[i];
+    if (!std::isfinite(v))
+      continue; // a NaN or inf would make every range useless
+    if (!seen_) {
+      min_ = max_ = v;
+      seen_ = true;
+    }
+    min_ = std::min(min_, v);
+    max_ = std::max(max_, v);
+  }
+}
+
+double RangeObserver::binWidth() const {
+  double top = std::max(std::fabs(double(min_)), std::fabs(double(max_)));
+  return top > 0 ? top / kBins : 1.0;
+}
+
+void RangeObserver::observeHistogram(const float *values, size_t n) {
+  double w = binWidth();
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(values[i]))
+      continue;
+    double b = std::fabs(double(values[i])) / w;
+    hist_[std::min<size_t>(static_cast<size_t>(b), kBins - 1)] += 1;
+  }
+}
+
+Range RangeObserver::range(CalibrationMethod method, double percentile) const {
+  if (method == CalibrationMethod::MinMax)
+    return minMax();
+  double t = 0;
+  switch (method) {
+  case CalibrationMethod::Percentile:
+    t = percentileThreshold(hist_, binWidth(), percentile);
+    break;
+  case CalibrationMethod::Entropy:
+    t = entropyThreshold(hist_, binWidth());
+    break;
+  default:
+    t = mseThreshold(hist_, binWidth());
+    break;
+  }
+  // Never wider than what was seen; one-signed data keeps its sign.
+  float lo = min_ < 0 ? std::max(min_, float(-t)) : 0.f;
+  float hi = max_ > 0 ? std::min(max_, float(t)) : 0.f;
+  return {lo, hi};
+}
+
+double qopt::percentileThreshold(const std::vector<double> &hist,
+                                 double binWidth, double percentile) {
+  double total = std::accumulate(hist.begin(), hist.end(), 0.0);
+  double target = total * std::clamp(percentile, 0.0, 100.0) / 100.0, seen = 0;
+  for (size_t b = 0; b < hist.size(); ++b) {
+    seen += hist[b];
+    if (seen >= target)
+      return (b + 1) * binWidth;
+  }
+  return hist.size() * binWidth;
+}
+
+double qopt::entropyThreshold(const std::vector<double> &hist, double binWidth,
+                              int levels) {
+  size_t nbins = hist.size();
+  if (nbins <= static_cast<size_t>(levels))
+    return nbins * binWidth;
+  double best = std::numeric_limits<double>::infinity();
+  size_t bestBins = nbins;
+  std::vector<double> p, q;
+  // Suffix sums: outliers[i] = sum of hist[i:].
+  std::vector<double> outliers(nbins + 1, 0.0);
+  for (size_t b = nbins; b-- > 0;)
+    outliers[b] = outliers[b + 1] + hist[b];
+  for (size_t i = levels; i <= nbins; ++i) {
+    // P: the histogram clipped at bin i, outliers folded into its last bin.
+    p.assign(hist.begin(), hist.begin() + i);
+    p[i - 1] += outliers[i];
+    // Q: the first i bins merged into `levels` levels, each level's mass
+    // spread over its non-empty bins (what quantization keeps of P).
+    q.assign(i, 0.0);
+    double merge = double(i) / levels;
+    for (int j = 0; j < levels; ++j) {
+      size_t start = static_cast<size_t>(j * merge);
+      size_t end = j == levels - 1 ? i : static_cast<size_t>((j + 1) * merge);
+      double mass = 0;
+      size_t nonzero = 0;
+      for (size_t k = start; k < end; ++k) {
+        mass += hist[k];
+        nonzero += hist[k] != 0;
+      }
+      for (size_t k = start; k < end; ++k)
+        if (hist[k] != 0)
+          q[k] = mass / nonzero;
+    }
+    double sp = std::accumulate(p.begin(), p.end(), 0.0);
+    double sq = std::accumulate(q.begin(), q.end(), 0.0);
+    if (sp <= 0 || sq <= 0)
+      continue;
+    double kl = 0;
+    for (size_t k = 0; k < i; ++k) {
+      if (p[k] == 0)
+        continue;
+      double pk = p[k] / sp;
+      // A bin P has and Q lacks (the folded outliers): a small floor keeps
+      // the divergence finite and large, as TensorRT's smoothing does.
+      double qk = q[k] > 0 ? q[k] / sq : 1e-12;
+      kl += pk * std::log(pk / qk);
+    }
+    if (kl < best) {
+      best = kl;
+      bestBins = i;
+    }
+  }
+  return bestBins * binWidth;
+}
+
+double qopt::mseThreshold(const std::vector<double> &hist, double binWidth,
+                          int levels) {
+  size_t nbins = hist.size();
+  double best = std::numeric_limits<double>::infinity(), bestT = nbins * binWidth;
+  for (size_t i = 1; i <= nbins; ++i) {
+    double t = i * binWidth, step = t / levels, err = 0;
+    for (size_t b = 0; b < nbins; ++b) {
+      if (hist[b] == 0)
+        continue;
+      double c = (b + 0.5) * binWidth; // the bin's values, at its centre
+      double e = c >= t ? c - t : c - std::nearbyint(c / step) * step;
+      err += hist[b] * e * e;
+    }
+    if (err < best) {
+      best = err;
+      bestT = t;
+    }
+  }
+  return bestT;
+}

@@ -2,6 +2,7 @@
 #include "ModelArtifacts.h"
 #include "Validate.h"
 
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Runtime/qopt_runtime.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -131,7 +132,8 @@ LogicalResult mlir::qopt::externalizeWeights(ModuleOp module,
   uint64_t offset = 0;
   std::vector<char> bytes;
   for (auto global : module.getOps<LLVM::GlobalOp>()) {
-    if (!global.getConstant())
+    if (!global.getConstant() ||
+        global.getSymName().starts_with(kKernelDescriptorPrefix))
       continue;
     std::optional<Attribute> value = global.getValue();
     bytes.clear();

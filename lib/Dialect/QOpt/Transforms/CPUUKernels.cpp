@@ -286,7 +286,8 @@ struct CPUUKernelsPass
     auto i64 = mb.getI64Type();
     auto descType = MemRefType::get({static_cast<int64_t>(d.desc.size())}, i64);
     auto global = memref::GlobalOp::create(
-        mb, loc, "__qopt_uk_desc", mb.getStringAttr("private"), descType,
+        mb, loc, mlir::qopt::kKernelDescriptorPrefix, mb.getStringAttr("private"),
+        descType,
         DenseElementsAttr::get(RankedTensorType::get(descType.getShape(), i64),
                                ArrayRef<int64_t>(d.desc)),
         /*constant=*/true, /*alignment=*/mb.getI64IntegerAttr(8));

@@ -20,6 +20,10 @@ namespace mlir::qopt {
 /// cancel (narrowing casts up, widening casts down).
 void populateFoldCastsPatterns(RewritePatternSet &patterns);
 
+/// Symbol prefix of the loop-nest descriptors qopt-cpu-ukernels emits: code
+/// metadata, not weights (the compile report does not count them).
+inline constexpr llvm::StringLiteral kKernelDescriptorPrefix = "__qopt_uk_desc";
+
 #define GEN_PASS_REGISTRATION
 #include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
 

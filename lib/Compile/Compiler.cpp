@@ -34,6 +34,9 @@
 #include <chrono>
 
 using namespace mlir;
+
+/// The largest arena a model may need (the importer's cap on one tensor).
+static constexpr uint64_t kMaxArenaBytes = uint64_t(1) << 40;
 using namespace mlir::qopt;
 
 /// The graph function's symbol in the library; `main` would clash with C.
@@ -200,15 +203,14 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   report.weightBytesFp32 = countConstantBytes(*module);
 
   // The first stage renames @main to kGraphSymbol (qopt-prepare-entry).
+  std::vector<PlotBuffer> plot;
   if (failed(runStages(ctx, *module, opts, stages, timing, [&](llvm::StringRef stage) {
         if (stage != "bufferize")
           return;
         auto planned = module->lookupSymbol<func::FuncOp>(kGraphSymbol);
         if (!planned)
           return;
-        std::vector<PlotBuffer> plot;
-        readArenaPlan(planned, signature,
-                      opts.memoryPlotPath.empty() ? nullptr : &plot);
+        readArenaPlan(planned, signature, &plot);
         if (!opts.memoryPlotPath.empty() &&
             failed(writeMemoryPlot(plot, signature.arenaBytes,
                                    signature.arenaLowerBoundBytes,
@@ -219,6 +221,22 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
     return failure();
   report.arenaBytes = signature.arenaBytes;
   report.arenaLowerBoundBytes = signature.arenaLowerBoundBytes;
+  // Intermediate values get the inputs' cap: a model whose arena cannot
+  // exist is refused here, not when qopt_model_create fails to allocate.
+  if (signature.arenaBytes > kMaxArenaBytes) {
+    auto largest = std::max_element(
+        plot.begin(), plot.end(),
+        [](const PlotBuffer &a, const PlotBuffer &b) { return a.size < b.size; });
+    InFlightDiagnostic d = emitError(loc)
+                           << "the intermediate values need a "
+                           << signature.arenaBytes
+                           << "-byte arena, beyond the limit of "
+                           << kMaxArenaBytes << " bytes (1 TiB)";
+    if (largest != plot.end())
+      d << "; the largest is " << largest->size << " bytes, made by "
+        << largest->label;
+    return failure();
+  }
 
   if (opts.emit == "mlir") {
     std::error_code ec;

@@ -112,6 +112,15 @@ def main():
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [pads])
     save("pad_overflow.onnx", model(g))
+    # An intermediate value of 2^42 bytes (Expand, then a reduction): the
+    # arena it needs is refused at compile time, not at create.
+    big = numpy_helper.from_array(np.array([1 << 20, 1 << 20], np.int64), "shape")
+    g = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["e"], name="expand"),
+         helper.make_node("ReduceMax", ["e"], ["y"], name="max", keepdims=0)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])], [big])
+    save("huge_intermediate.onnx", model(g))
     # A cycle: a uses b, b uses a.
     g = helper.make_graph(
         [helper.make_node("Relu", ["b"], ["a"], name="first"),

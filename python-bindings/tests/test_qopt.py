@@ -318,8 +318,11 @@ def test_errors_do_not_kill_the_interpreter(tmp_path):
         m = qopt.compile({MLP!r})
         print("ok", [s.name for s in m.inputs])
     """)
+    env = dict(os.environ)
+    if os.environ.get("QOPT_SANITIZER_PRELOAD"):  # sanitizer build: see test/python-sanitized.py
+        env["LD_PRELOAD"] = os.environ["QOPT_SANITIZER_PRELOAD"]
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                       cwd=str(tmp_path), timeout=600)
+                       cwd=str(tmp_path), timeout=600, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("Error:") == 3 and "ok [" in r.stdout, r.stdout
     assert r.stderr == "", r.stderr  # diagnostics are captured, not printed

@@ -15,12 +15,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "RewriteUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QUANTIZEDYNAMIC
@@ -31,71 +33,44 @@ using namespace mlir;
 
 namespace {
 
-std::optional<ArrayRef<float>> constantValues(Value v, SmallVector<float> &storage);
-
-/// The values of tosa.transpose(constant), permuted (row-major result).
-std::optional<ArrayRef<float>> transposedValues(tosa::TransposeOp t,
-                                                SmallVector<float> &storage) {
-  SmallVector<float> src;
-  auto values = constantValues(t.getInput1(), src);
-  auto type = dyn_cast<RankedTensorType>(t.getInput1().getType());
-  if (!values || !type || !type.hasStaticShape())
-    return std::nullopt;
-  ArrayRef<int64_t> shape = type.getShape();
-  ArrayRef<int32_t> perm = t.getPerms();
-  size_t rank = shape.size();
-  SmallVector<int64_t> srcStrides(rank, 1), outShape(rank), idx(rank, 0);
-  for (size_t d = rank; d-- > 1;)
-    srcStrides[d - 1] = srcStrides[d] * shape[d];
-  for (size_t i = 0; i < rank; ++i)
-    outShape[i] = shape[perm[i]];
-  storage.resize(values->size());
-  for (size_t k = 0; k < values->size(); ++k) {
-    int64_t off = 0;
-    for (size_t i = 0; i < rank; ++i)
-      off += idx[i] * srcStrides[perm[i]];
-    storage[k] = (*values)[off];
-    for (size_t i = rank; i-- > 0;) {
-      if (++idx[i] < outShape[i])
-        break;
-      idx[i] = 0;
-    }
+/// The f32 values of a constant weight (arith.constant dense or
+/// dense_resource, or tosa.const), row-major; through a tosa.transpose of
+/// one (the importer's OIHW -> OHWI) they come permuted.
+std::optional<std::vector<float>> constantValues(Value v) {
+  if (auto t = v.getDefiningOp<tosa::TransposeOp>()) {
+    auto values = constantValues(t.getInput1());
+    auto type = dyn_cast<RankedTensorType>(t.getInput1().getType());
+    if (!values || !type)
+      return std::nullopt;
+    SmallVector<int64_t> perm(t.getPerms().begin(), t.getPerms().end());
+    std::vector<char> bytes = qopt::permuteBytes(
+        ArrayRef<char>(reinterpret_cast<const char *>(values->data()),
+                       values->size() * 4),
+        type.getShape(), perm, 4);
+    std::memcpy(values->data(), bytes.data(), bytes.size());
+    return values;
   }
-  return ArrayRef<float>(storage);
-}
-
-/// The f32 values of a constant weight (dense or dense_resource, possibly
-/// transposed by the importer), row-major.
-std::optional<ArrayRef<float>> constantValues(Value v, SmallVector<float> &storage) {
-  if (auto t = v.getDefiningOp<tosa::TransposeOp>())
-    return transposedValues(t, storage);
-  auto cst = v.getDefiningOp<arith::ConstantOp>();
-  if (!cst)
-    if (auto tc = v.getDefiningOp<tosa::ConstOp>()) {
-      auto dense = dyn_cast<DenseElementsAttr>(tc.getValues());
-      if (!dense || !dense.getElementType().isF32())
-        return std::nullopt;
-      storage.assign(dense.getValues<float>().begin(), dense.getValues<float>().end());
-      return ArrayRef<float>(storage);
-    }
-  if (!cst)
-    return std::nullopt;
-  auto type = dyn_cast<RankedTensorType>(cst.getType());
+  Attribute value;
+  if (auto cst = v.getDefiningOp<arith::ConstantOp>())
+    value = cst.getValue();
+  else if (auto cst = v.getDefiningOp<tosa::ConstOp>())
+    value = cst.getValues();
+  auto type = dyn_cast_or_null<RankedTensorType>(
+      value ? cast<TypedAttr>(value).getType() : Type());
   if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
     return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
-    storage.assign(dense.getValues<float>().begin(), dense.getValues<float>().end());
-    return ArrayRef<float>(storage);
-  }
-  auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue());
+  if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    return std::vector<float>(dense.getValues<float>().begin(),
+                              dense.getValues<float>().end());
+  auto res = dyn_cast<DenseResourceElementsAttr>(value);
   if (!res || !res.getRawHandle().getBlob())
     return std::nullopt;
   ArrayRef<char> raw = res.getRawHandle().getBlob()->getData();
   if (raw.size() != static_cast<size_t>(type.getNumElements()) * 4)
     return std::nullopt;
-  storage.resize(type.getNumElements());
-  std::memcpy(storage.data(), raw.data(), raw.size());
-  return ArrayRef<float>(storage);
+  std::vector<float> out(type.getNumElements());
+  std::memcpy(out.data(), raw.data(), raw.size());
+  return out;
 }
 
 /// A weight quantized per channel: q[i] = round(w[i] / scale[channel(i)]).
@@ -286,8 +261,7 @@ struct QuantizeDynamicPass
     Value w = op.getB();
     if (auto reshape = w.getDefiningOp<tosa::ReshapeOp>())
       w = reshape.getInput1();
-    SmallVector<float> storage;
-    auto values = constantValues(w, storage);
+    auto values = constantValues(w);
     if (!values || static_cast<int64_t>(values->size()) < minElements)
       return;
     int64_t n = wType.getDimSize(2);
@@ -316,8 +290,7 @@ struct QuantizeDynamicPass
     if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
         !xType.hasStaticShape())
       return;
-    SmallVector<float> storage;
-    auto values = constantValues(op.getWeight(), storage);
+    auto values = constantValues(op.getWeight());
     if (!values || static_cast<int64_t>(values->size()) < minElements)
       return;
     int64_t f = wType.getDimSize(0);

@@ -5,6 +5,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 
+#include <cstring>
+#include <vector>
+
 namespace mlir::qopt {
 
 /// Verifies `op` alone without reporting: rewrites that try a candidate form
@@ -14,6 +17,35 @@ inline LogicalResult verifyQuietly(Operation *op) {
   ScopedDiagnosticHandler silence(op->getContext(),
                                   [](Diagnostic &) { return success(); });
   return verify(op, /*verifyRecursively=*/false);
+}
+
+/// Permutes a dense row-major buffer of `shape` (elements of `eltBytes`
+/// bytes): result dim i is source dim perm[i].
+inline std::vector<char> permuteBytes(ArrayRef<char> src, ArrayRef<int64_t> shape,
+                               ArrayRef<int64_t> perm, size_t eltBytes) {
+  size_t rank = shape.size();
+  SmallVector<int64_t> srcStrides(rank, 1), outShape(rank);
+  for (size_t d = rank; d-- > 1;)
+    srcStrides[d - 1] = srcStrides[d] * shape[d];
+  for (size_t i = 0; i < rank; ++i)
+    outShape[i] = shape[perm[i]];
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  std::vector<char> out(n * eltBytes);
+  SmallVector<int64_t> idx(rank, 0); // index into the result
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t s = 0;
+    for (size_t i = 0; i < rank; ++i)
+      s += idx[i] * srcStrides[perm[i]];
+    std::memcpy(out.data() + k * eltBytes, src.data() + s * eltBytes, eltBytes);
+    for (size_t i = rank; i-- > 0;) {
+      if (++idx[i] < outShape[i])
+        break;
+      idx[i] = 0;
+    }
+  }
+  return out;
 }
 
 } // namespace mlir::qopt

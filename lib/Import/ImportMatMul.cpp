@@ -8,8 +8,9 @@ using namespace mlir::qopt;
 using namespace mlir::qopt::onnx_import;
 
 /// a [..., M, K] x b [..., K, N] with numpy batch broadcasting, both of rank
-/// >= 2, through one rank-3 tosa.matmul.
-static Value batchedMatMul(OpBuilder &b, Location loc, Value a, Value bm) {
+/// >= 2, through one rank-3 tosa.matmul (int8 -> int32 with `zp`).
+static Value batchedMatMul(OpBuilder &b, Location loc, Value a, Value bm,
+                           const IntegerZeroPoints *zp) {
   auto ta = llvm::cast<RankedTensorType>(a.getType());
   auto tb = llvm::cast<RankedTensorType>(bm.getType());
   int64_t m = ta.getDimSize(ta.getRank() - 2), k = ta.getDimSize(ta.getRank() - 1);
@@ -19,7 +20,13 @@ static Value batchedMatMul(OpBuilder &b, Location loc, Value a, Value bm) {
   int64_t batchSize = 1;
   for (int64_t d : batch)
     batchSize *= d;
-  Type elt = ta.getElementType();
+  Type elt = zp ? b.getI32Type() : ta.getElementType();
+  auto matmul = [&](llvm::ArrayRef<int64_t> shape, Value x, Value y) -> Value {
+    if (zp)
+      return tosa::MatMulOp::create(b, loc, tensorOf(shape, elt), x, y,
+                                    zp->input, zp->weight);
+    return tosa::MatMulOp::create(b, loc, tensorOf(shape, elt), x, y);
+  };
   SmallVector<int64_t> outShape(batch.begin(), batch.end());
   outShape.append({m, n});
 
@@ -32,8 +39,7 @@ static Value batchedMatMul(OpBuilder &b, Location loc, Value a, Value bm) {
     // gives one large matmul instead of many small ones.
     a3 = reshapeTo(b, loc, a, {1, numA * m, k});
     b3 = reshapeTo(b, loc, bm, {1, k, n});
-    Value r = tosa::MatMulOp::create(b, loc, tensorOf({1, numA * m, n}, elt),
-                                     a3, b3);
+    Value r = matmul({1, numA * m, n}, a3, b3);
     return reshapeTo(b, loc, r, outShape);
   }
   // Materialise the broadcast of both operands over the batch dims.
@@ -58,23 +64,17 @@ static Value batchedMatMul(OpBuilder &b, Location loc, Value a, Value bm) {
   };
   a3 = reshapeTo(b, loc, expand(a, ta, batchA), {batchSize, m, k});
   b3 = reshapeTo(b, loc, expand(bm, tb, batchB), {batchSize, k, n});
-  Value r = tosa::MatMulOp::create(b, loc, tensorOf({batchSize, m, n}, elt),
-                                   a3, b3);
+  Value r = matmul({batchSize, m, n}, a3, b3);
   return reshapeTo(b, loc, r, outShape);
 }
 
-static LogicalResult importMatMul(NodeContext &n) {
-  auto ta = n.inputType(0), tb = n.inputType(1);
-  if (!ta || !tb)
-    return n.fail("expects two inputs");
-  if (!llvm::isa<FloatType>(ta.getElementType()) ||
-      ta.getElementType() != tb.getElementType())
-    return n.fail("expects floating-point inputs of one type (integer "
-                  "matrix products are MatMulInteger)");
+FailureOr<Value> onnx_import::buildMatMul(NodeContext &n, Value a, Value bm,
+                                          const IntegerZeroPoints *zp) {
+  auto ta = llvm::cast<RankedTensorType>(a.getType());
+  auto tb = llvm::cast<RankedTensorType>(bm.getType());
   if (ta.getRank() == 0 || tb.getRank() == 0)
     return n.fail("inputs must have rank >= 1");
   OpBuilder &b = n.builder();
-  Value a = n.input(0), bm = n.input(1);
   // numpy semantics for vectors: a [K] is [1, K], b [K] is [K, 1], and the
   // inserted dim is dropped from the result.
   bool vecA = ta.getRank() == 1, vecB = tb.getRank() == 1;
@@ -90,14 +90,28 @@ static LogicalResult importMatMul(NodeContext &n) {
                   std::to_string(b2.getDimSize(b2.getRank() - 2)));
   if (!broadcastShapes(a2.getShape().drop_back(2), b2.getShape().drop_back(2)))
     return n.fail("batch dimensions do not broadcast");
-  Value r = batchedMatMul(b, n.loc, a, bm);
+  Value r = batchedMatMul(b, n.loc, a, bm, zp);
   auto rt = llvm::cast<RankedTensorType>(r.getType());
   SmallVector<int64_t> shape(rt.getShape());
   if (vecB)
     shape.erase(shape.end() - 1);
   if (vecA)
     shape.erase(shape.end() - (vecB ? 1 : 2));
-  return n.setOutputs(reshapeTo(b, n.loc, r, shape));
+  return reshapeTo(b, n.loc, r, shape);
+}
+
+static LogicalResult importMatMul(NodeContext &n) {
+  auto ta = n.inputType(0), tb = n.inputType(1);
+  if (!ta || !tb)
+    return n.fail("expects two inputs");
+  if (!llvm::isa<FloatType>(ta.getElementType()) ||
+      ta.getElementType() != tb.getElementType())
+    return n.fail("expects floating-point inputs of one type (integer "
+                  "matrix products are MatMulInteger)");
+  auto r = buildMatMul(n, n.input(0), n.input(1));
+  if (failed(r))
+    return failure();
+  return n.setOutputs(*r);
 }
 
 static LogicalResult importGemm(NodeContext &n) {

@@ -124,10 +124,11 @@ static Value cropNhwc(OpBuilder &b, Location loc, Value v, const int64_t crop[2]
 /// Lifts a 1-D (N, C, L) op to 2-D (N, C, 1, L) by attributes and shapes.
 static bool isConv1D(RankedTensorType x) { return x.getRank() == 3; }
 
-static LogicalResult importConv(NodeContext &n) {
-  auto xt = n.inputType(0), wt = n.inputType(1);
-  if (!xt || !wt || !llvm::isa<FloatType>(xt.getElementType()))
-    return n.fail("expects floating-point X and W");
+FailureOr<Value> onnx_import::buildConv(NodeContext &n, Value x, Value w,
+                                        Value bias,
+                                        const IntegerZeroPoints *zp) {
+  auto xt = llvm::cast<RankedTensorType>(x.getType());
+  auto wt = llvm::cast<RankedTensorType>(w.getType());
   if (xt.getRank() != 4 && xt.getRank() != 3)
     return n.fail("only 1-D and 2-D convolutions are supported (input rank " +
                   std::to_string(xt.getRank()) + ")");
@@ -135,8 +136,8 @@ static LogicalResult importConv(NodeContext &n) {
     return n.fail("W rank differs from X rank");
   OpBuilder &b = n.builder();
   Location loc = n.loc;
-  Value x = n.input(0), w = n.input(1);
-  Type elt = xt.getElementType();
+  // Integer convolutions accumulate and return int32.
+  Type elt = zp ? b.getI32Type() : xt.getElementType();
   std::vector<int64_t> xs(xt.getShape()), ws(wt.getShape());
   if (isConv1D(xt)) {
     xs.insert(xs.begin() + 2, 1);
@@ -201,28 +202,34 @@ static LogicalResult importConv(NodeContext &n) {
   int64_t crop[2];
   fitPadsToTosa(win, crop);
 
-  Value bias = n.hasInput(2) ? n.input(2) : splatConstant(b, loc, elt, {o}, 0.0);
+  if (!bias)
+    bias = splatConstant(b, loc, elt, {o}, 0.0);
   Value xh = cropNhwc(b, loc, nchwToNhwc(b, loc, x), crop);
   auto pad = b.getDenseI64ArrayAttr(
       {win.padBegin[0], win.padEnd[0], win.padBegin[1], win.padEnd[1]});
   auto stride = b.getDenseI64ArrayAttr({win.stride[0], win.stride[1]});
   auto dilation = b.getDenseI64ArrayAttr({win.dilation[0], win.dilation[1]});
-  auto acc = TypeAttr::get(elt.isF32() ? elt : b.getF32Type());
+  auto acc = TypeAttr::get(elt.isF32() || zp ? elt : b.getF32Type());
   int64_t nb = xs[0];
   auto outTy = tensorOf({nb, win.out[0], win.out[1], o}, elt);
 
   Value y;
   if (group == 1) {
     Value wh = nchwToNhwc(b, loc, w); // OIHW -> OHWI
-    y = tosa::Conv2DOp::create(b, loc, outTy, xh, wh, bias, pad, stride,
-                               dilation, acc);
+    y = zp ? tosa::Conv2DOp::create(b, loc, outTy, xh, wh, bias, zp->input,
+                                    zp->weight, pad, stride, dilation, acc)
+           : tosa::Conv2DOp::create(b, loc, outTy, xh, wh, bias, pad, stride,
+                                    dilation, acc);
   } else if (group == c) {
     // Depthwise: W [C*M, 1, KH, KW] -> [KH, KW, C, M].
     int64_t mult = o / c;
     Value wr = reshapeTo(b, loc, w, {c, mult, ws[2], ws[3]});
     Value wh = transposeBy(b, loc, wr, {2, 3, 0, 1});
-    y = tosa::DepthwiseConv2DOp::create(b, loc, outTy, xh, wh, bias, pad,
-                                        stride, dilation, acc);
+    y = zp ? tosa::DepthwiseConv2DOp::create(b, loc, outTy, xh, wh, bias,
+                                             zp->input, zp->weight, pad, stride,
+                                             dilation, acc)
+           : tosa::DepthwiseConv2DOp::create(b, loc, outTy, xh, wh, bias, pad,
+                                             stride, dilation, acc);
   } else {
     // General groups: one conv per group on channel slices, concatenated.
     int64_t cg = c / group, og = o / group;
@@ -246,16 +253,30 @@ static LogicalResult importConv(NodeContext &n) {
       Value bg = tosa::SliceOp::create(b, loc, biasTy.clone({og}), bias,
                                        tosa::getTosaConstShape(ib, {g * og}),
                                        tosa::getTosaConstShape(ib, {og}));
-      parts.push_back(tosa::Conv2DOp::create(
-          b, loc, tensorOf({nb, win.out[0], win.out[1], og}, elt), xg, wg, bg,
-          pad, stride, dilation, acc));
+      auto partTy = tensorOf({nb, win.out[0], win.out[1], og}, elt);
+      parts.push_back(
+          zp ? tosa::Conv2DOp::create(b, loc, partTy, xg, wg, bg, zp->input,
+                                      zp->weight, pad, stride, dilation, acc)
+             : tosa::Conv2DOp::create(b, loc, partTy, xg, wg, bg, pad, stride,
+                                      dilation, acc));
     }
     y = tosa::ConcatOp::create(b, loc, outTy, parts, b.getI32IntegerAttr(3));
   }
   y = nhwcToNchw(b, loc, y);
   if (isConv1D(xt))
     y = reshapeTo(b, loc, y, {nb, o, win.out[1]});
-  return n.setOutputs(y);
+  return y;
+}
+
+static LogicalResult importConv(NodeContext &n) {
+  auto xt = n.inputType(0), wt = n.inputType(1);
+  if (!xt || !wt || !llvm::isa<FloatType>(xt.getElementType()))
+    return n.fail("expects floating-point X and W");
+  auto y = buildConv(n, n.input(0), n.input(1),
+                     n.hasInput(2) ? n.input(2) : Value());
+  if (failed(y))
+    return failure();
+  return n.setOutputs(*y);
 }
 
 /// Pooling over any number of spatial dims (1-D, 3-D, dilated, integer

@@ -238,6 +238,24 @@ Value subBroadcast(OpBuilder &b, Location loc, Value x, Value y);
 /// Normalises a possibly negative axis; nullopt when out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+/// The zero points of an integer matrix product or convolution, each a
+/// tensor<1xi8> as TOSA takes them. Given to the builders below, they make
+/// int8 x int8 -> int32 ops; absent, the ops are in the inputs' float type.
+struct IntegerZeroPoints {
+  Value input, weight;
+};
+
+/// ONNX MatMul (numpy matmul, vectors and batch broadcasting included) of
+/// `a` and `b` as one tosa.matmul between reshapes (ImportMatMul.cpp).
+/// Errors are reported at node `n`.
+FailureOr<Value> buildMatMul(NodeContext &n, Value a, Value b,
+                             const IntegerZeroPoints *zp = nullptr);
+/// ONNX Conv (1-D or 2-D, NCHW) of `x` and `w` with `n`'s convolution
+/// attributes (kernel_shape, strides, dilations, pads, auto_pad, group) as
+/// TOSA ops in NHWC between transposes (ImportNN.cpp). `bias` may be null.
+FailureOr<Value> buildConv(NodeContext &n, Value x, Value w, Value bias,
+                           const IntegerZeroPoints *zp = nullptr);
+
 } // namespace mlir::qopt::onnx_import
 
 #endif // QOPT_LIB_IMPORT_IMPORTERCORE_H

@@ -546,6 +546,137 @@ def dequantize_weight():
                    _i8("wzp", [0, 0, 0, 0, 0])])
 
 
+def _i32(name, v):
+    return numpy_helper.from_array(np.asarray(v, dtype=np.int32), name)
+
+
+@model
+def qlinear_matmul():
+    # uint8 activations per tensor, an int8 weight per column, uint8 output:
+    # all parameters constant, so the import is Q/DQ around a float MatMul.
+    r = _rng("qlinear_matmul")
+    return _model("qlinear_matmul",
+                  [helper.make_node("QLinearMatMul",
+                                    ["a", "as", "azp", "b", "bs", "bzp", "ys", "yzp"],
+                                    ["y"], name="qmm")],
+                  [_vi("a", [3, 4], TensorProto.UINT8)],
+                  [_vi("y", [3, 5], TensorProto.UINT8)],
+                  [_f32("as", np.float32(0.02)), _u8("azp", 120),
+                   _i8("b", r.integers(-127, 128, size=(4, 5))),
+                   _f32("bs", [0.01, 0.02, 0.03, 0.04, 0.05]), _i8("bzp", [0] * 5),
+                   _f32("ys", np.float32(0.05)), _u8("yzp", 128)], opset=13)
+
+
+@model
+def qlinear_conv():
+    # uint8 x, int8 w per output channel, int32 bias, pads 1.
+    r = _rng("qlinear_conv")
+    return _model("qlinear_conv",
+                  [helper.make_node("QLinearConv",
+                                    ["x", "xs", "xzp", "w", "ws", "wzp", "ys", "yzp", "b"],
+                                    ["y"], name="qconv", pads=[1, 1, 1, 1])],
+                  [_vi("x", [1, 2, 4, 4], TensorProto.UINT8)],
+                  [_vi("y", [1, 3, 4, 4], TensorProto.UINT8)],
+                  [_f32("xs", np.float32(0.02)), _u8("xzp", 100),
+                   _i8("w", r.integers(-127, 128, size=(3, 2, 3, 3))),
+                   _f32("ws", [0.01, 0.02, 0.03]), _i8("wzp", [0, 0, 0]),
+                   _f32("ys", np.float32(0.1)), _u8("yzp", 128),
+                   _i32("b", [100, -200, 300])], opset=13)
+
+
+@model
+def qlinear_matmul_runtime_scales():
+    # Scales and zero points as graph inputs (as in ONNX's own tests): per
+    # tensor, applied by float arithmetic at run time.
+    ins = [_vi("a", [2, 3], TensorProto.UINT8), _vi("as", [1]),
+           _vi("azp", [1], TensorProto.UINT8), _vi("b", [3, 2], TensorProto.UINT8),
+           _vi("bs", [1]), _vi("bzp", [1], TensorProto.UINT8), _vi("ys", [1]),
+           _vi("yzp", [1], TensorProto.UINT8)]
+    return _model("qlinear_matmul_runtime_scales",
+                  [helper.make_node("QLinearMatMul",
+                                    ["a", "as", "azp", "b", "bs", "bzp", "ys", "yzp"],
+                                    ["y"], name="qmm")],
+                  ins, [_vi("y", [2, 2], TensorProto.UINT8)], opset=10)
+
+
+@model
+def err_qlinear_runtime_per_column():
+    # A per-column scale must be a constant: it is a graph input here.
+    r = _rng("err_qlinear_runtime_per_column")
+    return _model("err_qlinear_runtime_per_column",
+                  [helper.make_node("QLinearMatMul",
+                                    ["a", "as", "azp", "b", "bs", "bzp", "ys", "yzp"],
+                                    ["y"], name="qmm_runtime")],
+                  [_vi("a", [3, 4], TensorProto.UINT8), _vi("bs", [5])],
+                  [_vi("y", [3, 5], TensorProto.UINT8)],
+                  [_f32("as", np.float32(0.02)), _u8("azp", 120),
+                   _i8("b", r.integers(-127, 128, size=(4, 5))), _i8("bzp", [0] * 5),
+                   _f32("ys", np.float32(0.05)), _u8("yzp", 128)], opset=13)
+
+
+@model
+def matmul_integer():
+    # uint8 A with a constant zero point, int8 B: one int8 tosa.matmul with
+    # the zero points shifted by -128 for uint8.
+    r = _rng("matmul_integer")
+    return _model("matmul_integer",
+                  [helper.make_node("MatMulInteger", ["a", "b", "azp", "bzp"], ["y"],
+                                    name="mmi")],
+                  [_vi("a", [3, 4], TensorProto.UINT8)],
+                  [_vi("y", [3, 5], TensorProto.INT32)],
+                  [_i8("b", r.integers(-128, 128, size=(4, 5))), _u8("azp", 130),
+                   _i8("bzp", 3)])
+
+
+@model
+def matmul_integer_per_row():
+    # A per-row zero point of A: the int8 product less zb * row sums etc.
+    r = _rng("matmul_integer_per_row")
+    return _model("matmul_integer_per_row",
+                  [helper.make_node("MatMulInteger", ["a", "b", "azp"], ["y"],
+                                    name="mmi_rows")],
+                  [_vi("a", [3, 4], TensorProto.UINT8)],
+                  [_vi("y", [3, 5], TensorProto.INT32)],
+                  [_u8("b", r.integers(0, 256, size=(4, 5))), _u8("azp", [10, 128, 250])])
+
+
+@model
+def conv_integer():
+    # uint8 x and w with constant zero points, pads 1: one int8 tosa.conv2d.
+    r = _rng("conv_integer")
+    return _model("conv_integer",
+                  [helper.make_node("ConvInteger", ["x", "w", "xzp", "wzp"], ["y"],
+                                    name="convi", pads=[1, 1, 1, 1])],
+                  [_vi("x", [1, 2, 4, 4], TensorProto.UINT8)],
+                  [_vi("y", [1, 3, 4, 4], TensorProto.INT32)],
+                  [_u8("w", r.integers(0, 256, size=(3, 2, 3, 3))), _u8("xzp", 7),
+                   _u8("wzp", 128)])
+
+
+@model
+def conv_integer_per_channel():
+    # A per-output-channel zero point of w: the int8 convolution corrected
+    # by convolutions with all-ones x and w.
+    r = _rng("conv_integer_per_channel")
+    return _model("conv_integer_per_channel",
+                  [helper.make_node("ConvInteger", ["x", "w", "xzp", "wzp"], ["y"],
+                                    name="convi_channels", pads=[1, 1, 1, 1])],
+                  [_vi("x", [1, 2, 4, 4], TensorProto.INT8)],
+                  [_vi("y", [1, 3, 4, 4], TensorProto.INT32)],
+                  [_i8("w", r.integers(-128, 128, size=(3, 2, 3, 3))), _i8("xzp", -5),
+                   _i8("wzp", [1, -2, 3])])
+
+
+@model
+def dynamic_quantize_linear():
+    return _model("dynamic_quantize_linear",
+                  [helper.make_node("DynamicQuantizeLinear", ["x"], ["y", "ys", "yzp"],
+                                    name="dql")],
+                  [_vi("x", [2, 3])],
+                  [_vi("y", [2, 3], TensorProto.UINT8), _vi("ys", []),
+                   _vi("yzp", [], TensorProto.UINT8)])
+
+
 # ---------------------------------------------------------------- Errors ---
 
 @model

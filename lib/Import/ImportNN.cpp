@@ -254,11 +254,11 @@ FailureOr<Value> onnx_import::buildConv(NodeContext &n, Value x, Value w,
                                        tosa::getTosaConstShape(ib, {g * og}),
                                        tosa::getTosaConstShape(ib, {og}));
       auto partTy = tensorOf({nb, win.out[0], win.out[1], og}, elt);
-      parts.push_back(
-          zp ? tosa::Conv2DOp::create(b, loc, partTy, xg, wg, bg, zp->input,
-                                      zp->weight, pad, stride, dilation, acc)
-             : tosa::Conv2DOp::create(b, loc, partTy, xg, wg, bg, pad, stride,
-                                      dilation, acc));
+      parts.push_back(zp ? tosa::Conv2DOp::create(b, loc, partTy, xg, wg, bg,
+                                                  zp->input, zp->weight, pad,
+                                                  stride, dilation, acc)
+                         : tosa::Conv2DOp::create(b, loc, partTy, xg, wg, bg,
+                                                  pad, stride, dilation, acc));
     }
     y = tosa::ConcatOp::create(b, loc, outTy, parts, b.getI32IntegerAttr(3));
   }

@@ -120,8 +120,8 @@ static LogicalResult importQuantizeLinear(NodeContext &n) {
   auto xt = n.inputType(0);
   if (!xt || !llvm::isa<FloatType>(xt.getElementType()))
     return n.fail("expects a floating-point input");
-  int32_t storageType = n.hasInput(2) ? n.inputOnnxType(2)
-                                      : (int32_t)onnx::TensorProto::UINT8;
+  int32_t storageType =
+      n.hasInput(2) ? n.inputOnnxType(2) : (int32_t)onnx::TensorProto::UINT8;
   if (int64_t od = n.attrInt("output_dtype", 0))
     storageType = od;
   auto q = quantTypeOf(n, xt.getShape(), xt.getElementType(), storageType);
@@ -177,7 +177,8 @@ static Value dequantizeAtRunTime(OpBuilder &b, Location loc, Value x,
       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
         Value v = intToF32(nb, nl, a[0], isUnsigned);
         if (zp)
-          v = arith::SubFOp::create(nb, nl, v, intToF32(nb, nl, a[2], isUnsigned));
+          v = arith::SubFOp::create(nb, nl, v,
+                                    intToF32(nb, nl, a[2], isUnsigned));
         return arith::MulFOp::create(nb, nl, v, a[1]);
       });
 }
@@ -216,8 +217,8 @@ static Value quantizeAtRunTime(OpBuilder &b, Location loc, Value y, Value scale,
 static LogicalResult checkEightBit(NodeContext &n, size_t data, size_t zp) {
   int32_t t = n.inputOnnxType(data);
   if (!isEightBit(t))
-    return n.fail("input " + inputName(n, data) + " must be int8 or uint8, not " +
-                  onnxTypeName(t));
+    return n.fail("input " + inputName(n, data) +
+                  " must be int8 or uint8, not " + onnxTypeName(t));
   if (n.hasInput(zp) && n.inputOnnxType(zp) != t)
     return n.fail("the zero point " + inputName(n, zp) + " is " +
                   onnxTypeName(n.inputOnnxType(zp)) + " but input " +
@@ -227,34 +228,28 @@ static LogicalResult checkEightBit(NodeContext &n, size_t data, size_t zp) {
 
 /// True when every present input among `idx` is a compile-time constant.
 static bool allConstant(NodeContext &n, llvm::ArrayRef<size_t> idx) {
-  return llvm::all_of(idx, [&](size_t i) {
-    return !n.hasInput(i) || n.constantInput(i);
-  });
+  return llvm::all_of(
+      idx, [&](size_t i) { return !n.hasInput(i) || n.constantInput(i); });
 }
 
 /// Scales and zero points given at run time are supported per tensor only:
 /// each of `idx` must hold one element.
 static LogicalResult checkRunTimePerTensor(NodeContext &n,
-                                          llvm::ArrayRef<size_t> idx) {
-  for (size_t i : idx) {
-    if (!n.hasInput(i))
-      continue;
-    if (n.inputType(i).getNumElements() != 1)
+                                           llvm::ArrayRef<size_t> idx) {
+  for (size_t i : idx)
+    if (n.hasInput(i) && n.inputType(i).getNumElements() != 1)
       return n.fail(inputName(n, i) + " has " +
                     std::to_string(n.inputType(i).getNumElements()) +
                     " elements: a per-axis scale or zero point must be a "
                     "compile-time constant");
-    if (!n.constantInput(i) && !n.inputType(i).getElementType().isF32() &&
-        !llvm::isa<IntegerType>(n.inputType(i).getElementType()))
-      return n.fail("a run-time scale must be float32");
-  }
   return success();
 }
 
 /// The scale or zero point input `i` of one element as a rank-0 tensor (so
 /// that it broadcasts against any shape).
 static Value scalarInput(NodeContext &n, size_t i) {
-  return n.hasInput(i) ? reshapeTo(n.builder(), n.loc, n.input(i), {}) : Value();
+  return n.hasInput(i) ? reshapeTo(n.builder(), n.loc, n.input(i), {})
+                       : Value();
 }
 
 //===----------------------------------------------------------------------===//
@@ -326,7 +321,8 @@ static LogicalResult importQLinearMatMul(NodeContext &n) {
   OpBuilder &b = n.builder();
   Value a, bm;
   if (allConstant(n, {1, 2, 4, 5, 6, 7})) {
-    auto qa = dequantizeInput(n, 0, *expressed, std::max<int64_t>(ta.getRank() - 2, 0));
+    auto qa = dequantizeInput(n, 0, *expressed,
+                              std::max<int64_t>(ta.getRank() - 2, 0));
     if (failed(qa))
       return failure();
     auto qb = dequantizeInput(n, 3, *expressed, tb.getRank() - 1);
@@ -339,9 +335,11 @@ static LogicalResult importQLinearMatMul(NodeContext &n) {
       return failure();
     if (!expressed->isF32())
       return n.fail("run-time scales must be float32");
-    a = dequantizeAtRunTime(b, n.loc, n.input(0), isUnsignedOnnxType(n.inputOnnxType(0)),
+    a = dequantizeAtRunTime(b, n.loc, n.input(0),
+                            isUnsignedOnnxType(n.inputOnnxType(0)),
                             scalarInput(n, 1), scalarInput(n, 2));
-    bm = dequantizeAtRunTime(b, n.loc, n.input(3), isUnsignedOnnxType(n.inputOnnxType(3)),
+    bm = dequantizeAtRunTime(b, n.loc, n.input(3),
+                             isUnsignedOnnxType(n.inputOnnxType(3)),
                              scalarInput(n, 4), scalarInput(n, 5));
   }
   auto y = buildMatMul(n, a, bm);
@@ -367,9 +365,9 @@ static LogicalResult importQLinearConv(NodeContext &n) {
     return n.fail("the input scale " + inputName(n, 1) +
                   " must have one element (per tensor)");
   auto biasType = n.hasInput(8) ? n.inputType(8) : RankedTensorType();
-  if (biasType && (n.inputOnnxType(8) != onnx::TensorProto::INT32 ||
-                   biasType.getRank() != 1 ||
-                   biasType.getDimSize(0) != outChannels))
+  if (biasType &&
+      (n.inputOnnxType(8) != onnx::TensorProto::INT32 ||
+       biasType.getRank() != 1 || biasType.getDimSize(0) != outChannels))
     return n.fail("the bias " + inputName(n, 8) + " must be int32 of shape [" +
                   std::to_string(outChannels) + "]");
   OpBuilder &b = n.builder();
@@ -398,8 +396,10 @@ static LogicalResult importQLinearConv(NodeContext &n) {
         return n.fail("the bias scale x_scale * w_scale underflows to 0");
       Type i32 = b.getI32Type();
       unsigned flags = quant::QuantizationFlags::Signed;
-      int64_t qmin = quant::QuantizedType::getDefaultMinimumForInteger(true, 32);
-      int64_t qmax = quant::QuantizedType::getDefaultMaximumForInteger(true, 32);
+      int64_t qmin =
+          quant::QuantizedType::getDefaultMinimumForInteger(true, 32);
+      int64_t qmax =
+          quant::QuantizedType::getDefaultMaximumForInteger(true, 32);
       quant::QuantizedType bq;
       if (llvm::isa<quant::UniformQuantizedPerAxisType>(*qw))
         bq = quant::UniformQuantizedPerAxisType::get(
@@ -544,18 +544,21 @@ static LogicalResult importMatMulInteger(NodeContext &n) {
     bm = reshapeTo(b, loc, bm, {tb.getDimSize(0), 1});
   auto a2 = llvm::cast<RankedTensorType>(a.getType());
   auto b2 = llvm::cast<RankedTensorType>(bm.getType());
-  int64_t m = a2.getDimSize(a2.getRank() - 2), k = a2.getDimSize(a2.getRank() - 1);
+  int64_t m = a2.getDimSize(a2.getRank() - 2),
+          k = a2.getDimSize(a2.getRank() - 1);
   int64_t cols = b2.getDimSize(b2.getRank() - 1);
   ZeroPoint za = readZeroPoint(n, 2, 0), zb = readZeroPoint(n, 3, 1);
-  for (auto [z, idx, size, what] :
-       {std::tuple(&za, 2, m, "rows of A"), std::tuple(&zb, 3, cols, "columns of B")}) {
+  for (auto [z, idx, size, what] : {std::tuple(&za, 2, m, "rows of A"),
+                                    std::tuple(&zb, 3, cols, "columns of B")}) {
     if (!z->value)
       continue;
     auto t = llvm::cast<RankedTensorType>(z->value.getType());
-    if (t.getRank() > 1 || (t.getNumElements() != 1 && t.getNumElements() != size))
-      return n.fail("the zero point " + inputName(n, idx) + " must be a scalar or "
-                    "1-D with one value per " + what + " (" + std::to_string(size) +
-                    ")");
+    if (t.getRank() > 1 ||
+        (t.getNumElements() != 1 && t.getNumElements() != size))
+      return n.fail("the zero point " + inputName(n, idx) +
+                    " must be a scalar or "
+                    "1-D with one value per " +
+                    what + " (" + std::to_string(size) + ")");
   }
   Value y;
   if (za.scalar && zb.scalar) {
@@ -621,7 +624,8 @@ static LogicalResult importConvInteger(NodeContext &n) {
         (t.getNumElements() != 1 && t.getNumElements() != outChannels))
       return n.fail("the zero point " + inputName(n, 3) +
                     " must be a scalar or 1-D with one value per output "
-                    "channel (" + std::to_string(outChannels) + ")");
+                    "channel (" +
+                    std::to_string(outChannels) + ")");
   }
   if (zx.scalar && zw.scalar) {
     IntegerZeroPoints zp = zeroPointOperands(b, loc, *zx.scalar, *zw.scalar);
@@ -631,7 +635,9 @@ static LogicalResult importConvInteger(NodeContext &n) {
     return n.setOutputs(*y);
   }
   IntegerZeroPoints zero = zeroPointOperands(b, loc, 0, 0);
-  auto conv = [&](Value in, Value filter) { return buildConv(n, in, filter, Value(), &zero); };
+  auto conv = [&](Value in, Value filter) {
+    return buildConv(n, in, filter, Value(), &zero);
+  };
   SmallVector<int64_t> onesShape(xt.getShape());
   onesShape[0] = 1; // the correction is the same for every batch element
   Value onesX = splatConstant(b, loc, b.getI8Type(), onesShape, 1);
@@ -658,8 +664,9 @@ static LogicalResult importConvInteger(NodeContext &n) {
     auto count = conv(onesX, onesW);
     if (failed(count))
       return failure();
-    r = addBroadcast(b, loc, r,
-                     mulBroadcast(b, loc, mulBroadcast(b, loc, zxT, zwT), *count));
+    r = addBroadcast(
+        b, loc, r,
+        mulBroadcast(b, loc, mulBroadcast(b, loc, zxT, zwT), *count));
   }
   return n.setOutputs(r);
 }
@@ -686,36 +693,45 @@ static LogicalResult importDynamicQuantizeLinear(NodeContext &n) {
   Type f32 = b.getF32Type();
   Value flat = reshapeTo(b, loc, n.input(0), {count});
   auto one = tensorOf({1}, f32);
-  Value lo = tosa::ReduceMinOp::create(b, loc, one, flat, b.getI32IntegerAttr(0));
-  Value hi = tosa::ReduceMaxOp::create(b, loc, one, flat, b.getI32IntegerAttr(0));
+  Value lo =
+      tosa::ReduceMinOp::create(b, loc, one, flat, b.getI32IntegerAttr(0));
+  Value hi =
+      tosa::ReduceMaxOp::create(b, loc, one, flat, b.getI32IntegerAttr(0));
   Value scale = buildElementwise(
-      b, loc, {lo, hi}, f32, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      b, loc, {lo, hi}, f32,
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
         Value zero = f32Constant(nb, nl, 0.0);
         Value mn = arith::MinimumFOp::create(nb, nl, a[0], zero);
         Value mx = arith::MaximumFOp::create(nb, nl, a[1], zero);
         Value range = arith::SubFOp::create(nb, nl, mx, mn);
-        Value flatRange = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, mx, mn);
-        range = arith::SelectOp::create(nb, nl, flatRange, f32Constant(nb, nl, 1.0), range);
+        Value flatRange =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, mx, mn);
+        range = arith::SelectOp::create(nb, nl, flatRange,
+                                        f32Constant(nb, nl, 1.0), range);
         return arith::DivFOp::create(nb, nl, range, f32Constant(nb, nl, 255.0));
       });
   // The zero point as an f32 integer in [0, 255].
   Value zpF = buildElementwise(
-      b, loc, {lo, scale}, f32, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      b, loc, {lo, scale}, f32,
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
         Value zero = f32Constant(nb, nl, 0.0);
         Value mn = arith::MinimumFOp::create(nb, nl, a[0], zero);
-        Value z = arith::SubFOp::create(nb, nl, zero,
-                                        arith::DivFOp::create(nb, nl, mn, a[1]));
+        Value z = arith::SubFOp::create(
+            nb, nl, zero, arith::DivFOp::create(nb, nl, mn, a[1]));
         z = arith::MaximumFOp::create(nb, nl, z, zero);
         z = arith::MinimumFOp::create(nb, nl, z, f32Constant(nb, nl, 255.0));
         return math::RoundEvenOp::create(nb, nl, z);
       });
-  Value y = quantizeAtRunTime(b, loc, n.input(0), reshapeTo(b, loc, scale, {}),
-                              reshapeTo(b, loc, zpF, {}), onnx::TensorProto::UINT8);
+  scale = reshapeTo(b, loc, scale, {});
+  zpF = reshapeTo(b, loc, zpF, {});
+  Value y = quantizeAtRunTime(b, loc, n.input(0), scale, zpF,
+                              onnx::TensorProto::UINT8);
   Value zp = buildElementwise(
-      b, loc, {zpF}, b.getI8Type(), [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      b, loc, {zpF}, b.getI8Type(),
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
         return arith::FPToUIOp::create(nb, nl, nb.getI8Type(), a[0]);
       });
-  return n.setOutputs({y, reshapeTo(b, loc, scale, {}), reshapeTo(b, loc, zp, {})},
+  return n.setOutputs({y, scale, zp},
                       {onnx::TensorProto::UINT8, onnx::TensorProto::FLOAT,
                        onnx::TensorProto::UINT8});
 }

@@ -8,6 +8,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Analysis/Calibration.h"
+#include "qopt/Analysis/CalibrationTable.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -119,6 +123,84 @@ TEST(Calibration, NonFiniteValuesAreIgnoredAndNamesParse) {
   EXPECT_EQ(parseCalibrationMethod("minmax"), CalibrationMethod::MinMax);
   EXPECT_EQ(parseCalibrationMethod("percentile"), CalibrationMethod::Percentile);
   EXPECT_FALSE(parseCalibrationMethod("kl").has_value());
+}
+
+TEST(Calibration, ActivationGrids) {
+  // [-1, 3]: asymmetric int8 spans 255 steps of 4/255 with zero point
+  // round(-128 + 63.75) = -64; uint8 the same steps from 0, zero point 64;
+  // symmetric 127 steps of 3/127 each side, zero point 0.
+  QuantParams a = activationParams({-1.f, 3.f}, ActivationScheme::Asymmetric);
+  EXPECT_EQ(a.scale, double(float(4.0 / 255)));
+  EXPECT_EQ(a.zeroPoint, -64);
+  EXPECT_EQ(a.qmin, -128);
+  QuantParams u = activationParams({-1.f, 3.f}, ActivationScheme::Unsigned);
+  EXPECT_EQ(u.zeroPoint, 64);
+  EXPECT_EQ(u.qmax, 255);
+  QuantParams s = activationParams({-1.f, 3.f}, ActivationScheme::Symmetric);
+  EXPECT_EQ(s.scale, double(float(3.0 / 127)));
+  EXPECT_EQ(s.zeroPoint, 0);
+  EXPECT_EQ(s.qmin, -127);
+  // A range that excludes 0 is widened to hold it (ReLU zeros exact):
+  // [0.5, 2.55] is [0, 2.55], scale 0.01, zero point -128.
+  QuantParams r = activationParams({0.5f, 2.55f}, ActivationScheme::Asymmetric);
+  EXPECT_EQ(r.zeroPoint, -128);
+  EXPECT_NEAR(r.scale, 0.01, 1e-8);
+  // All zeros: scale 1, zero point at 0's place.
+  EXPECT_EQ(activationParams({0.f, 0.f}, ActivationScheme::Asymmetric).scale, 1.0);
+  EXPECT_EQ(parseActivationScheme("unsigned"), ActivationScheme::Unsigned);
+  EXPECT_FALSE(parseActivationScheme("u8").has_value());
+}
+
+TEST(Calibration, TableRoundTripChoosesTheSameRanges) {
+  CalibrationTable t;
+  t.method = CalibrationMethod::Entropy;
+  t.samples = 2;
+  t.tensors["/a/MatMul"] = observe(gaussian(20000, 3));
+  std::vector<float> u = uniform(5000, -0.5f, 2.f, 4);
+  t.tensors["b \"quoted\""] = observe(u);
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("table", "json", path));
+  ASSERT_EQ(writeCalibrationTable(t, path.str().str()), "");
+  CalibrationTable back;
+  ASSERT_EQ(readCalibrationTable(path.str().str(), back), "");
+  EXPECT_EQ(back.method, CalibrationMethod::Entropy);
+  EXPECT_EQ(back.samples, 2u);
+  ASSERT_EQ(back.tensors.size(), 2u);
+  for (const auto &[key, obs] : t.tensors) {
+    for (CalibrationMethod m :
+         {CalibrationMethod::MinMax, CalibrationMethod::Percentile,
+          CalibrationMethod::Entropy, CalibrationMethod::MSE}) {
+      Range want = obs.range(m), got = back.tensors.at(key).range(m);
+      EXPECT_EQ(want.lo, got.lo) << key;
+      EXPECT_EQ(want.hi, got.hi) << key;
+    }
+  }
+  EXPECT_FALSE(back.rangeOf("absent").has_value());
+
+  // What is wrong with a file is said, with its name.
+  auto readText = [&](const std::string &text) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << text;
+    os.close();
+    CalibrationTable x;
+    return readCalibrationTable(path.str().str(), x);
+  };
+  EXPECT_NE(readText("{").find("not JSON"), std::string::npos);
+  EXPECT_NE(readText("{}").find("not a qopt calibration table"), std::string::npos);
+  std::string head = "{\"format\": \"qopt-calibration-table\", \"version\": 1, ";
+  EXPECT_NE(readText(head + "\"method\": \"kl\", \"tensors\": {}}").find("unknown \"method\""),
+            std::string::npos);
+  EXPECT_NE(readText(head + "\"method\": \"entropy\", \"tensors\": {\"x\": {\"min\": 0, \"max\": 1}}}")
+                .find("tensor 'x' has no histogram"),
+            std::string::npos);
+  EXPECT_NE(readText(head + "\"method\": \"minmax\", \"tensors\": {\"x\": {\"min\": 2, \"max\": 1}}}")
+                .find("min <= max"),
+            std::string::npos);
+  std::string err = readText(head + "\"method\": \"minmax\", \"tensors\": {\"x\": {\"min\": 0, \"max\": 1, \"histogram\": [1, 2]}}}");
+  EXPECT_NE(err.find("histogram has 2 bins, expected 2048"), std::string::npos) << err;
+  EXPECT_NE(err.find(path.str().str()), std::string::npos);
+  llvm::sys::fs::remove(path);
 }
 
 } // namespace

@@ -21,6 +21,50 @@ qopt::parseCalibrationMethod(const std::string &s) {
   return std::nullopt;
 }
 
+std::optional<ActivationScheme>
+qopt::parseActivationScheme(const std::string &s) {
+  if (s == "asymmetric")
+    return ActivationScheme::Asymmetric;
+  if (s == "symmetric")
+    return ActivationScheme::Symmetric;
+  if (s == "unsigned")
+    return ActivationScheme::Unsigned;
+  return std::nullopt;
+}
+
+QuantParams qopt::activationParams(Range r, ActivationScheme scheme) {
+  QuantParams p;
+  double lo = std::min(0.0, double(r.lo)), hi = std::max(0.0, double(r.hi));
+  if (scheme == ActivationScheme::Symmetric) {
+    p.qmin = -127; // a symmetric grid: -127..127, zero point 0
+    double top = std::max(-lo, hi);
+    p.scale = top > 0 ? float(top / 127.0) : 1.0;
+    return p;
+  }
+  if (scheme == ActivationScheme::Unsigned) {
+    p.qmin = 0;
+    p.qmax = 255;
+  }
+  double span = hi - lo;
+  p.scale = span > 0 ? float(span / double(p.qmax - p.qmin)) : 1.0;
+  // lo maps to qmin, up to rounding; the zero point stays on the grid.
+  double zp = std::nearbyint(double(p.qmin) - lo / p.scale);
+  p.zeroPoint = static_cast<int64_t>(
+      std::clamp(zp, double(p.qmin), double(p.qmax)));
+  return p;
+}
+
+RangeObserver RangeObserver::restore(float min, float max,
+                                     std::vector<double> hist) {
+  RangeObserver o;
+  o.min_ = min;
+  o.max_ = max;
+  o.seen_ = true;
+  if (hist.size() == static_cast<size_t>(kBins))
+    o.hist_ = std::move(hist);
+  return o;
+}
+
 void RangeObserver::observeRange(const float *values, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     float v = values[i];

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Compile/Compiler.h"
 
+#include "Calibrate.h"
 #include "ModelArtifacts.h"
 #include "Validate.h"
 #include "qopt/Pipelines/Pipelines.h"
@@ -164,7 +165,47 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   RecipeOptions recipeOptions;
   recipeOptions.recipe = opts.recipe;
   recipeOptions.keepF32 = opts.keepF32;
+  recipeOptions.int8Activations = opts.int8Activations;
+  recipeOptions.calibrationTable = opts.calibrationTablePath;
+  recipeOptions.calibrationMethod = opts.calibrationMethod;
+  recipeOptions.percentile = opts.percentile;
   std::string recipeError;
+  getRecipePipelineText(recipeOptions, recipeError); // validates the recipe
+  if (!recipeError.empty())
+    return emitError(loc) << recipeError;
+  // Static int8 needs activation ranges: measured now on the samples, or
+  // read from a table an earlier compile saved.
+  ArtifactDir calibration;
+  bool needsCalibration = recipeNeedsCalibration(opts.recipe);
+  if (!needsCalibration &&
+      (!opts.calibrationDir.empty() || !opts.calibrationTablePath.empty()))
+    return emitError(loc) << "--calibration and --calibration-table are for "
+                             "the int8 recipe (this compile's is '"
+                          << opts.recipe << "')";
+  if (needsCalibration && !opts.printPipeline) {
+    if (!opts.calibrationDir.empty()) {
+      std::string table = opts.calibrationTablePath;
+      if (table.empty()) {
+        if (failed(calibration.create(loc)))
+          return failure();
+        table = calibration.path("calibration.json");
+      }
+      if (opts.onStep)
+        opts.onStep("calibrate");
+      if (failed(calibrateModel(ctx, opts, table)))
+        return failure();
+      // The table holds the chosen method and percentile.
+      recipeOptions.calibrationTable = table;
+      recipeOptions.calibrationMethod.clear();
+      recipeOptions.percentile = 0;
+    } else if (opts.calibrationTablePath.empty()) {
+      return emitError(loc)
+             << "--recipe int8 needs activation ranges: --calibration DIR "
+                "(sample inputs, one sub-directory per sample) or "
+                "--calibration-table FILE (saved by an earlier "
+                "--calibration run)";
+    }
+  }
   std::string recipeText = getRecipePipelineText(recipeOptions, recipeError);
   if (!recipeError.empty())
     return emitError(loc) << recipeError;
@@ -197,6 +238,17 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   dumpStage(opts, *module, 1, "import");
 
   auto graph = module->lookupSymbol<func::FuncOp>("main");
+  if (opts.instrumentForCalibration) {
+    // Before the signature is read: the observed values are outputs.
+    PassManager pm(&ctx);
+    std::string errors;
+    llvm::raw_string_ostream es(errors);
+    registerPipelinePasses();
+    if (failed(addPipelineText(pm, "func.func(qopt-insert-observers)", es)) ||
+        failed(pm.run(*module)))
+      return emitError(loc) << "cannot instrument the model for calibration"
+                            << errors;
+  }
   ModelSignature signature = collectSignature(graph);
   if (failed(checkSignature(graph, signature)))
     return failure();

@@ -27,7 +27,7 @@ std::string mlir::qopt::resolveQOptPrefix(llvm::StringRef prefix) {
 
 /// One sample per sub-directory, or the directory itself when it holds
 /// input files.
-static std::vector<std::string> listSamples(llvm::StringRef dir) {
+std::vector<std::string> mlir::qopt::listSamples(llvm::StringRef dir) {
   std::vector<std::string> samples, subdirs;
   std::error_code ec;
   bool hasInputs = false;
@@ -45,9 +45,10 @@ static std::vector<std::string> listSamples(llvm::StringRef dir) {
   return subdirs;
 }
 
-static LogicalResult runModel(Location loc, llvm::StringRef so,
-                              llvm::StringRef inputs, llvm::StringRef outDir,
-                              llvm::StringRef prefix) {
+LogicalResult mlir::qopt::runModel(Location loc, llvm::StringRef so,
+                                   llvm::StringRef inputs,
+                                   llvm::StringRef outDir,
+                                   llvm::StringRef prefix) {
   std::string qoptRun = resolveQOptPrefix(prefix) + "/bin/qopt-run";
   std::string log = (outDir + ".log").str();
   llvm::SmallVector<llvm::StringRef> args = {qoptRun, so, "--inputs", inputs,
@@ -59,7 +60,7 @@ static LogicalResult runModel(Location loc, llvm::StringRef so,
                                      0, &err);
   if (rc != 0) {
     auto text = llvm::MemoryBuffer::getFile(log);
-    return emitError(loc) << "validation run of " << so << " on " << inputs
+    return emitError(loc) << "run of " << so << " on " << inputs
                           << " failed: " << err
                           << (text ? (*text)->getBuffer() : "");
   }

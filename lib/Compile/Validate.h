@@ -17,6 +17,16 @@ LogicalResult compareModels(Location loc, llvm::StringRef candidate,
                             llvm::StringRef workDir, CompileReport &report,
                             llvm::StringRef prefix = "");
 
+/// The samples of an inputs directory in qopt-run's layout: the directory
+/// itself when it holds input_K.pb / .npy files, else its sub-directories
+/// (sorted).
+std::vector<std::string> listSamples(llvm::StringRef dir);
+
+/// Runs the model library `so` on one sample with qopt-run, saving its
+/// outputs as output_K.pb files in `outDir`.
+LogicalResult runModel(Location loc, llvm::StringRef so, llvm::StringRef inputs,
+                       llvm::StringRef outDir, llvm::StringRef prefix);
+
 /// The directory holding qopt's bin/, include/ and lib/ (the parent of this
 /// executable's directory, in the build tree as in an install tree).
 std::string getQOptPrefix();

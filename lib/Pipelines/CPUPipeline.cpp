@@ -23,6 +23,9 @@ qopt::CPUStages qopt::getCPUStages() {
   s.lowerToLinalg = llvm::join(
       llvm::ArrayRef<llvm::StringRef>{
           "canonicalize",
+          // Dequantize -> matmul/conv (QDQ models, the int8 recipe) as
+          // integer kernels; what is left emulates in float.
+          "func.func(qopt-fuse-qdq)",
           "convert-qopt-to-linalg",
           "func.func(tosa-optional-decompositions,tosa-to-linalg-named,"
           "tosa-to-linalg,tosa-to-arith,tosa-to-tensor)",
@@ -82,7 +85,13 @@ qopt::CPUStages qopt::getCPUStages() {
 }
 
 llvm::StringRef qopt::getAvailableRecipes() {
-  return "fp32, bf16, f16, int8-dynamic";
+  return "fp32, bf16, f16, int8, int8-dynamic";
+}
+
+bool qopt::recipeNeedsCalibration(llvm::StringRef recipe) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  recipe.split(parts, ',', -1, /*KeepEmpty=*/false);
+  return llvm::any_of(parts, [](llvm::StringRef r) { return r.trim() == "int8"; });
 }
 
 std::string qopt::getRecipePipelineText(const RecipeOptions &options,
@@ -90,13 +99,17 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(options.recipe).split(parts, ',', -1, /*KeepEmpty=*/false);
   std::string precision;
-  bool int8Dynamic = false;
+  std::string int8;
   for (llvm::StringRef r : parts) {
     r = r.trim();
     if (r == "fp32")
       continue;
-    if (r == "int8-dynamic") {
-      int8Dynamic = true;
+    if (r == "int8-dynamic" || r == "int8") {
+      if (!int8.empty() && int8 != r) {
+        error = "recipes " + int8 + " and " + r.str() + " exclude each other";
+        return "";
+      }
+      int8 = r.str();
       continue;
     }
     if (r == "bf16" || r == "f16") {
@@ -113,8 +126,21 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
   }
   // Weights are quantized from their f32 values, before any cast to a
   // reduced type; what stays in float then follows the precision recipe.
-  std::string quantize =
-      int8Dynamic ? "func.func(qopt-quantize-dynamic),canonicalize" : "";
+  std::string quantize;
+  if (int8 == "int8-dynamic") {
+    quantize = "func.func(qopt-quantize-dynamic),canonicalize";
+  } else if (int8 == "int8") {
+    std::string table = options.calibrationTable.empty()
+                            ? "CALIBRATION_TABLE.json"
+                            : options.calibrationTable;
+    quantize = "func.func(qopt-insert-qdq{activations=" +
+               options.int8Activations + " calibration-table=\"" + table + "\"";
+    if (!options.calibrationMethod.empty())
+      quantize += " method=" + options.calibrationMethod;
+    if (options.percentile != 0)
+      quantize += " percentile=" + std::to_string(options.percentile);
+    quantize += "}),canonicalize";
+  }
   if (precision.empty())
     return quantize;
   if (!quantize.empty())

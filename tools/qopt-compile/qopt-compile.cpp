@@ -9,6 +9,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -30,7 +31,10 @@ static cl::list<std::string> inputShapes(
 static cl::opt<std::string> recipe(
     "recipe",
     cl::desc("Memory-reduction recipe(s), comma-joined: fp32 (default), bf16 "
-             "(bf16 compute, sensitive ops in f32), f16"),
+             "(bf16 compute, sensitive ops in f32), f16, int8 (static: int8 "
+             "weights per channel and activations per tensor, calibrated; "
+             "needs --calibration or --calibration-table), int8-dynamic "
+             "(activation scales computed at run time); e.g. int8,bf16"),
     cl::value_desc("R[,R...]"), cl::init("fp32"), cl::cat(category));
 static cl::list<std::string> keepF32(
     "keep-f32",
@@ -59,6 +63,34 @@ static cl::opt<std::string> validateInputs(
              "these inputs (input_K.pb, or one sub-directory per sample); the "
              "report gets max_abs_error, max_rel_error and cosine per output"),
     cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<std::string> calibrationDir(
+    "calibration",
+    cl::desc("int8: calibrate on these sample inputs (qopt-run's layout: one "
+             "sub-directory of input_K.pb or NAME.npy files per sample); the "
+             "FP32 model runs on each and the range of every quantized "
+             "activation is measured"),
+    cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<std::string> calibrationTable(
+    "calibration-table",
+    cl::desc("int8: with --calibration, save the measured statistics (JSON) "
+             "here; without, reuse a table saved so"),
+    cl::value_desc("FILE.json"), cl::cat(category));
+static cl::opt<std::string> calibrationMethod(
+    "calibration-method",
+    cl::desc("int8: how a range is chosen from the statistics: percentile "
+             "(default, 99.999), entropy (KL, TensorRT-style), mse or minmax; "
+             "also re-chooses from a saved table"),
+    cl::value_desc("METHOD"), cl::cat(category));
+static cl::opt<double> calibrationPercentile(
+    "calibration-percentile",
+    cl::desc("int8 with the percentile method: the percentage of |x| the "
+             "range keeps (default 99.999)"),
+    cl::value_desc("P"), cl::init(0), cl::cat(category));
+static cl::opt<std::string> int8Activations(
+    "int8-activations",
+    cl::desc("int8: the activation grid: asymmetric (int8 with a zero point, "
+             "default), symmetric (int8, zero point 0) or unsigned (uint8)"),
+    cl::value_desc("GRID"), cl::init("asymmetric"), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",
     cl::desc("Print the pass pipeline (runnable by qopt-opt --pass-pipeline) "
@@ -125,6 +157,19 @@ int main(int argc, char **argv) {
   opts.printPipeline = printPipeline;
   opts.memoryPlotPath = memoryPlot;
   opts.validateInputsDir = validateInputs;
+  opts.calibrationDir = calibrationDir;
+  opts.calibrationTablePath = calibrationTable;
+  opts.calibrationMethod = calibrationMethod;
+  opts.percentile = calibrationPercentile;
+  opts.int8Activations = int8Activations;
+  // On a terminal, the step in progress shows on one line that is then
+  // cleared; redirected output gets none of it.
+  bool progress = llvm::sys::Process::StandardErrIsDisplayed();
+  if (progress)
+    opts.onStep = [](llvm::StringRef step) {
+      errs() << "\r\x1b[Kqopt-compile: " << step << " ...";
+      errs().flush();
+    };
   for (const auto &spec : insertPasses) {
     std::string err;
     mlir::qopt::PassInsertion insertion;
@@ -151,7 +196,9 @@ int main(int argc, char **argv) {
 
   mlir::MLIRContext context;
   // Diagnostics print as "file: error: message", one per line.
-  mlir::ScopedDiagnosticHandler handler(&context, [](mlir::Diagnostic &d) {
+  mlir::ScopedDiagnosticHandler handler(&context, [progress](mlir::Diagnostic &d) {
+    if (progress)
+      errs() << "\r\x1b[K"; // the progress line gives way to the message
     std::string loc;
     llvm::raw_string_ostream ls(loc);
     if (auto f = mlir::qopt::getFileLoc(d.getLocation()))
@@ -168,7 +215,10 @@ int main(int argc, char **argv) {
   });
 
   mlir::qopt::CompileReport report;
-  if (mlir::failed(mlir::qopt::compileModel(context, opts, report)))
+  mlir::LogicalResult compiled = mlir::qopt::compileModel(context, opts, report);
+  if (progress)
+    errs() << "\r\x1b[K";
+  if (mlir::failed(compiled))
     return 1;
   if (!reportPath.empty() &&
       mlir::failed(mlir::qopt::writeReport(report, reportPath))) {

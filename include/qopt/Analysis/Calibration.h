@@ -49,6 +49,9 @@ public:
   Range range(CalibrationMethod method, double percentile = 99.999) const;
 
   const std::vector<double> &histogram() const { return hist_; }
+  /// An observer as a saved calibration table holds it (both passes done);
+  /// an empty or wrong-sized histogram restores pass 1 only.
+  static RangeObserver restore(float min, float max, std::vector<double> hist);
   /// Width of one bin of the |x| histogram.
   double binWidth() const;
 
@@ -57,6 +60,29 @@ private:
   bool seen_ = false;
   std::vector<double> hist_ = std::vector<double>(kBins, 0.0);
 };
+
+/// How an activation's range becomes its int8 grid.
+enum class ActivationScheme {
+  Asymmetric, // int8, zero point chosen so that [lo, hi] fits [-128, 127]
+  Symmetric,  // int8, zero point 0, scale max(|lo|, |hi|) / 127
+  Unsigned,   // uint8, zero point chosen so that [lo, hi] fits [0, 255]
+};
+
+/// Parses "asymmetric", "symmetric" or "unsigned".
+std::optional<ActivationScheme> parseActivationScheme(const std::string &s);
+
+/// x = (q - zeroPoint) * scale.
+struct QuantParams {
+  double scale = 1;
+  int64_t zeroPoint = 0;
+  int64_t qmin = -128, qmax = 127;
+};
+
+/// The grid of `scheme` for values in `r`. The range is widened to hold 0
+/// (so that zero padding and ReLU's zeros are exact), as onnxruntime and
+/// TFLite do; the scale is rounded to f32 (the model stores it so), and an
+/// all-zero range gets scale 1.
+QuantParams activationParams(Range r, ActivationScheme scheme);
 
 /// The entropy (KL) threshold over a |x| histogram of bins of `binWidth`,
 /// for a quantization to `levels` levels of magnitude (128 for int8).

@@ -25,6 +25,17 @@ struct CompileOptions {
   std::string dumpIRDir;   // the module after each stage, empty for none
   std::string memoryPlotPath; // SVG picture of the buffer plan
   std::string validateInputsDir; // compare outputs with the FP32 compile
+  /// Static int8: sample inputs (qopt-run's layout, one sub-directory per
+  /// sample) to calibrate on, and/or the calibration table to write (with
+  /// calibrationDir) or to reuse (without).
+  std::string calibrationDir;
+  std::string calibrationTablePath;
+  std::string calibrationMethod; // "" : percentile for a new table, else the table's
+  double percentile = 0;         // 0: 99.999 / the table's
+  std::string int8Activations = "asymmetric"; // symmetric, unsigned
+  /// Internal: compile the FP32 model with the activations the int8
+  /// recipe quantizes as extra outputs (qopt-insert-observers).
+  bool instrumentForCalibration = false;
   bool printPipeline = false;
   /// Passes inserted at named points of the pipeline (--insert-pass).
   std::vector<PassInsertion> insertions;
@@ -34,7 +45,8 @@ struct CompileOptions {
   /// by embedders such as the Python package, whose executable is python.
   std::string runtimePrefix;
   /// Called as each step starts (import, the pipeline stages, llvm-codegen,
-  /// link, validate-inputs), e.g. for a progress bar; may be empty.
+  /// link, calibrate, validate-inputs), e.g. for a progress bar; may be
+  /// empty. Long steps call it again as they advance ("calibrate 3/8").
   std::function<void(llvm::StringRef step)> onStep;
 };
 

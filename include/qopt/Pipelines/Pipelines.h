@@ -39,12 +39,22 @@ struct RecipeOptions {
   std::string recipe = "fp32";
   /// ONNX op types or node:NAME kept in f32 by the precision cast.
   std::vector<std::string> keepF32;
+  /// int8 (static): the calibration table qopt-insert-qdq reads, the
+  /// method/percentile overriding the table's ("" / 0: the table's), and
+  /// the activation grid (asymmetric, symmetric, unsigned).
+  std::string calibrationTable;
+  std::string calibrationMethod;
+  double percentile = 0;
+  std::string int8Activations = "asymmetric";
 };
 
 /// The recipe stage as pipeline text ("" for fp32), or an error message in
 /// `error` for an unknown or ill-combined recipe.
 std::string getRecipePipelineText(const RecipeOptions &options,
                                   std::string &error);
+
+/// Whether a recipe list includes one that needs calibration data (int8).
+bool recipeNeedsCalibration(llvm::StringRef recipe);
 
 /// The recipes qopt-compile accepts, for help and error messages.
 llvm::StringRef getAvailableRecipes();

@@ -15,14 +15,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
-#include "RewriteUtils.h"
+#include "QuantCandidates.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 
-#include <cmath>
-#include <cstring>
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QUANTIZEDYNAMIC
@@ -32,80 +29,6 @@ namespace mlir::qopt {
 using namespace mlir;
 
 namespace {
-
-/// The f32 values of a constant weight (arith.constant dense or
-/// dense_resource, or tosa.const), row-major; through a tosa.transpose of
-/// one (the importer's OIHW -> OHWI) they come permuted.
-std::optional<std::vector<float>> constantValues(Value v) {
-  if (auto t = v.getDefiningOp<tosa::TransposeOp>()) {
-    auto values = constantValues(t.getInput1());
-    auto type = dyn_cast<RankedTensorType>(t.getInput1().getType());
-    if (!values || !type)
-      return std::nullopt;
-    SmallVector<int64_t> perm(t.getPerms().begin(), t.getPerms().end());
-    std::vector<char> bytes = qopt::permuteBytes(
-        ArrayRef<char>(reinterpret_cast<const char *>(values->data()),
-                       values->size() * 4),
-        type.getShape(), perm, 4);
-    std::memcpy(values->data(), bytes.data(), bytes.size());
-    return values;
-  }
-  Attribute value;
-  if (auto cst = v.getDefiningOp<arith::ConstantOp>())
-    value = cst.getValue();
-  else if (auto cst = v.getDefiningOp<tosa::ConstOp>())
-    value = cst.getValues();
-  auto type = dyn_cast_or_null<RankedTensorType>(
-      value ? cast<TypedAttr>(value).getType() : Type());
-  if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
-    return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(value))
-    return std::vector<float>(dense.getValues<float>().begin(),
-                              dense.getValues<float>().end());
-  auto res = dyn_cast<DenseResourceElementsAttr>(value);
-  if (!res || !res.getRawHandle().getBlob())
-    return std::nullopt;
-  ArrayRef<char> raw = res.getRawHandle().getBlob()->getData();
-  if (raw.size() != static_cast<size_t>(type.getNumElements()) * 4)
-    return std::nullopt;
-  std::vector<float> out(type.getNumElements());
-  std::memcpy(out.data(), raw.data(), raw.size());
-  return out;
-}
-
-/// A weight quantized per channel: q[i] = round(w[i] / scale[channel(i)]).
-struct QuantizedWeight {
-  std::vector<int8_t> values;
-  std::vector<float> scales;
-};
-
-/// `shape` is row-major; the channel of element i is (i / inner) % channels.
-QuantizedWeight quantizePerChannel(ArrayRef<float> w, int64_t channels,
-                                   int64_t inner) {
-  QuantizedWeight q;
-  q.scales.assign(channels, 0.f);
-  for (size_t i = 0; i < w.size(); ++i) {
-    float &s = q.scales[(i / inner) % channels];
-    s = std::max(s, std::fabs(w[i]));
-  }
-  for (float &s : q.scales)
-    s = s > 0.f ? s / 127.f : 1.f; // an all-zero channel quantizes to zeros
-  q.values.resize(w.size());
-  for (size_t i = 0; i < w.size(); ++i) {
-    float r = std::nearbyint(w[i] / q.scales[(i / inner) % channels]);
-    q.values[i] = static_cast<int8_t>(std::clamp(r, -127.f, 127.f));
-  }
-  return q;
-}
-
-/// A dense_resource constant, so that the blob is written once into the
-/// model's weights (and counted in weight_bytes).
-Value resourceConstant(OpBuilder &b, Location loc, RankedTensorType type,
-                       ArrayRef<char> bytes, StringRef key, size_t align) {
-  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, align);
-  auto attr = DenseResourceElementsAttr::get(type, key, std::move(blob));
-  return arith::ConstantOp::create(b, loc, type, attr);
-}
 
 /// affine_map over `rank` loops selecting `dims`.
 AffineMap selectDims(MLIRContext *ctx, unsigned rank, ArrayRef<unsigned> dims) {
@@ -231,21 +154,13 @@ struct QuantizeDynamicPass
 
   /// Quantized weight and scales as constants.
   std::pair<Value, Value> weightConstants(OpBuilder &b, Location loc,
-                                          const QuantizedWeight &q,
+                                          const qopt::QuantizedWeight &q,
                                           RankedTensorType wType) {
     auto qType = RankedTensorType::get(wType.getShape(), b.getI8Type());
-    Value wq = resourceConstant(
-        b, loc, qType,
-        ArrayRef<char>(reinterpret_cast<const char *>(q.values.data()),
-                       q.values.size()),
-        key("w"), 8);
+    Value wq = qopt::resourceConstant(b, loc, qType, q.values, key("w"));
     auto sType = RankedTensorType::get({static_cast<int64_t>(q.scales.size())},
                                        b.getF32Type());
-    Value ws = resourceConstant(
-        b, loc, sType,
-        ArrayRef<char>(reinterpret_cast<const char *>(q.scales.data()),
-                       q.scales.size() * 4),
-        key("scale"), 8);
+    Value ws = qopt::resourceConstant(b, loc, sType, q.scales, key("scale"));
     ++counter;
     return {wq, ws};
   }
@@ -257,15 +172,11 @@ struct QuantizeDynamicPass
     if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
         !xType.hasStaticShape() || wType.getDimSize(0) != 1)
       return;
-    // The importer reshapes a [K, N] weight to [1, K, N].
-    Value w = op.getB();
-    if (auto reshape = w.getDefiningOp<tosa::ReshapeOp>())
-      w = reshape.getInput1();
-    auto values = constantValues(w);
+    auto values = qopt::constantValues(op.getB());
     if (!values || static_cast<int64_t>(values->size()) < minElements)
       return;
     int64_t n = wType.getDimSize(2);
-    QuantizedWeight q = quantizePerChannel(*values, n, 1);
+    qopt::QuantizedWeight q = qopt::quantizePerChannel(*values, n, 1);
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -290,11 +201,12 @@ struct QuantizeDynamicPass
     if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
         !xType.hasStaticShape())
       return;
-    auto values = constantValues(op.getWeight());
+    auto values = qopt::constantValues(op.getWeight());
     if (!values || static_cast<int64_t>(values->size()) < minElements)
       return;
     int64_t f = wType.getDimSize(0);
-    QuantizedWeight q = quantizePerChannel(*values, f, values->size() / f);
+    qopt::QuantizedWeight q =
+        qopt::quantizePerChannel(*values, f, values->size() / f);
 
     OpBuilder b(op);
     Location loc = op.getLoc();

@@ -187,6 +187,83 @@ def QuantizeDynamic : Pass<"qopt-quantize-dynamic", "func::FuncOp"> {
                            "::mlir::tosa::TosaDialect"];
 }
 
+def InsertObservers : Pass<"qopt-insert-observers", "func::FuncOp"> {
+  let summary = "Expose the activations the int8 recipe quantizes, for calibration";
+  let description = [{
+    Appends the activation input of every `tosa.matmul` and `tosa.conv2d`
+    with a constant weight (the ops `qopt-insert-qdq` quantizes) to the
+    function's results. A result is named `qopt.observe:<key>`, the key
+    naming the ONNX node (`<node>`, `<node>#1`, ... when one node makes
+    several ops): the model compiled from this function is run over the
+    calibration samples and each such output feeds a range observer
+    (qopt/Analysis/Calibration.h), whose statistics make the calibration
+    table that `qopt-insert-qdq` reads.
+  }];
+}
+
+def InsertQDQ : Pass<"qopt-insert-qdq", "func::FuncOp"> {
+  let summary = "Quantize/dequantize pairs around matmuls and convolutions (static int8)";
+  let description = [{
+    For every `tosa.matmul` and `tosa.conv2d` with an f32 constant weight
+    whose activation has an entry in the calibration table:
+      - the weight becomes an int8 constant, symmetric per output channel
+        (scale max|w| / 127, round half to even), read through
+        `qopt.dequantize` of a `!quant.uniform` per-axis type;
+      - the activation goes through `qopt.quantize` and `qopt.dequantize`
+        with a per-tensor type whose range the table's statistics give
+        (method and percentile as the table says, or as the options
+        override): int8 asymmetric by default, `activations=symmetric`
+        (zero point 0) or `activations=unsigned` (uint8).
+    Ops without a table entry stay in f32 (a remark names them). The
+    pairs mean what ONNX QDQ models mean; `qopt-fuse-qdq` turns them into
+    integer kernels.
+  }];
+  let options = [
+    Option<"calibrationTable", "calibration-table", "std::string",
+           /*default=*/"\"\"", "The calibration table (JSON) to read">,
+    Option<"method", "method", "std::string", /*default=*/"\"\"",
+           "Override the table's method: minmax, percentile, entropy or mse">,
+    Option<"percentile", "percentile", "double", /*default=*/"0",
+           "Override the table's percentile (with method=percentile)">,
+    Option<"activations", "activations", "std::string",
+           /*default=*/"\"asymmetric\"",
+           "Activation grid: asymmetric (int8), symmetric (int8, zero point "
+           "0) or unsigned (uint8)">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::quant::QuantDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def FuseQDQ : Pass<"qopt-fuse-qdq", "func::FuncOp"> {
+  let summary = "Run dequantize -> matmul/conv on integers: i8 x i8 -> i32, one rescale";
+  let description = [{
+    Rewrites a `tosa.matmul` or `tosa.conv2d` whose activation is a
+    `qopt.dequantize` of a per-tensor int8 or uint8 value and whose weight
+    is a `qopt.dequantize` of a constant int8 tensor quantized per tensor or
+    per output channel with zero point 0 (both possibly through
+    `tosa.transpose`/`tosa.reshape` layout changes, as the ONNX importer
+    places them) into the same op on int8 with int32 accumulation, then
+    one elementwise epilogue:
+
+      y = f32(acc - zx * colsum_w[n]) * (sx * sw[n]) (+ bias[n])
+
+    The zero-point correction `zx * colsum_w[n]` is an int32 constant
+    computed now, once per output channel (not per element); uint8
+    activations are shifted to int8 (value - 128, zero point - 128); a
+    convolution whose activation has a non-zero zero point pads its input
+    with that zero point explicitly, so that padded positions contribute
+    exactly 0. A `qopt.quantize` that follows fuses with the epilogue in
+    linalg's elementwise fusion: one requantize, no f32 tensor in between.
+    Ops whose operands do not have this form keep their dequantize (float
+    emulation, still exact ONNX semantics).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::tosa::TosaDialect",
+                           "::mlir::quant::QuantDialect"];
+}
+
 def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
   let summary = "Vectorise elementwise linalg ops on buffers along their innermost dimension";
   let description = [{

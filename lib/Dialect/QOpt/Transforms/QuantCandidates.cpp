@@ -1,0 +1,140 @@
+//===- QuantCandidates.cpp - What the int8 recipes quantize ---------------===//
+#include "QuantCandidates.h"
+
+#include "RewriteUtils.h"
+#include "qopt/Dialect/QOpt/IR/NodeLocation.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include "llvm/ADT/StringMap.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+/// The constant attribute behind `v` (through reshapes and transposes),
+/// when it is a static f32 tensor.
+static TypedAttr constantSource(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto r = dyn_cast<tosa::ReshapeOp>(def)) {
+      v = r.getInput1();
+      continue;
+    }
+    if (auto t = dyn_cast<tosa::TransposeOp>(def)) {
+      v = t.getInput1();
+      continue;
+    }
+    TypedAttr value;
+    if (auto c = dyn_cast<arith::ConstantOp>(def))
+      value = c.getValue();
+    else if (auto c = dyn_cast<tosa::ConstOp>(def))
+      value = c.getValues();
+    auto type = dyn_cast_or_null<RankedTensorType>(value ? value.getType() : Type());
+    if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
+      return {};
+    return value;
+  }
+  return {};
+}
+
+std::optional<std::vector<float>> mlir::qopt::constantValues(Value v) {
+  if (auto r = v.getDefiningOp<tosa::ReshapeOp>())
+    return constantValues(r.getInput1()); // row-major order is unchanged
+  if (auto t = v.getDefiningOp<tosa::TransposeOp>()) {
+    auto values = constantValues(t.getInput1());
+    auto type = dyn_cast<RankedTensorType>(t.getInput1().getType());
+    if (!values || !type)
+      return std::nullopt;
+    SmallVector<int64_t> perm(t.getPerms().begin(), t.getPerms().end());
+    std::vector<char> bytes = permuteBytes(
+        ArrayRef<char>(reinterpret_cast<const char *>(values->data()),
+                       values->size() * 4),
+        type.getShape(), perm, 4);
+    std::memcpy(values->data(), bytes.data(), bytes.size());
+    return values;
+  }
+  TypedAttr value = constantSource(v);
+  if (!value)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(value.getType());
+  if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    return std::vector<float>(dense.getValues<float>().begin(),
+                              dense.getValues<float>().end());
+  auto res = dyn_cast<DenseResourceElementsAttr>(value);
+  if (!res || !res.getRawHandle().getBlob())
+    return std::nullopt;
+  ArrayRef<char> raw = res.getRawHandle().getBlob()->getData();
+  if (raw.size() != static_cast<size_t>(type.getNumElements()) * 4)
+    return std::nullopt;
+  std::vector<float> out(type.getNumElements());
+  std::memcpy(out.data(), raw.data(), raw.size());
+  return out;
+}
+
+std::vector<QuantCandidate> mlir::qopt::findQuantCandidates(func::FuncOp f,
+                                                            int64_t minElements) {
+  std::vector<QuantCandidate> found;
+  llvm::StringMap<unsigned> seen;
+  f.walk([&](Operation *op) {
+    Value x, w;
+    if (auto mm = dyn_cast<tosa::MatMulOp>(op)) {
+      auto wType = dyn_cast<RankedTensorType>(mm.getB().getType());
+      if (!wType || wType.getRank() != 3 || wType.getDimSize(0) != 1)
+        return;
+      x = mm.getA();
+      w = mm.getB();
+    } else if (auto conv = dyn_cast<tosa::Conv2DOp>(op)) {
+      x = conv.getInput();
+      w = conv.getWeight();
+    } else {
+      return;
+    }
+    auto xType = dyn_cast<RankedTensorType>(x.getType());
+    auto wType = dyn_cast<RankedTensorType>(w.getType());
+    if (!xType || !xType.hasStaticShape() || !xType.getElementType().isF32() ||
+        !wType || !wType.hasStaticShape() || !constantSource(w) ||
+        wType.getNumElements() < minElements)
+      return;
+    std::string base;
+    if (auto origin = getNodeOrigin(op->getLoc()))
+      base = !origin->nodeName.empty() ? origin->nodeName.str()
+                                       : origin->opType.str();
+    if (base.empty())
+      base = op->getName().stripDialect().str();
+    unsigned n = seen[base]++;
+    std::string key = n ? base + "#" + std::to_string(n) : base;
+    found.push_back({op, x, w, std::move(key)});
+  });
+  return found;
+}
+
+QuantizedWeight mlir::qopt::quantizePerChannel(ArrayRef<float> w,
+                                               int64_t channels,
+                                               int64_t inner) {
+  QuantizedWeight q;
+  q.scales.assign(channels, 0.f);
+  for (size_t i = 0; i < w.size(); ++i) {
+    float &s = q.scales[(i / inner) % channels];
+    s = std::max(s, std::fabs(w[i]));
+  }
+  for (float &s : q.scales)
+    s = s > 0.f ? s / 127.f : 1.f; // an all-zero channel quantizes to zeros
+  q.values.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    float r = std::nearbyint(w[i] / q.scales[(i / inner) % channels]);
+    q.values[i] = static_cast<int8_t>(std::clamp(r, -127.f, 127.f));
+  }
+  return q;
+}
+
+Value mlir::qopt::resourceConstant(OpBuilder &b, Location loc,
+                                   RankedTensorType type, ArrayRef<char> bytes,
+                                   StringRef key, size_t align) {
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, align);
+  auto attr = DenseResourceElementsAttr::get(type, key, std::move(blob));
+  return arith::ConstantOp::create(b, loc, type, attr);
+}

@@ -1,0 +1,74 @@
+//===- QuantCandidates.h - What the int8 recipes quantize -------*- C++ -*-===//
+//
+// The matrix products and convolutions whose weight is a constant, found
+// the same way by every int8 pass (observers, Q/DQ insertion, dynamic
+// quantization), and the compile-time work on their weights.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTCANDIDATES_H
+#define QOPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTCANDIDATES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::qopt {
+
+/// A `tosa.matmul` (weight [1, K, N], through the importer's reshape) or
+/// `tosa.conv2d` (weight [F, KH, KW, C], through its transpose) with an f32
+/// constant weight and an f32 activation of static shape.
+struct QuantCandidate {
+  Operation *op;
+  /// The activation operand (operand 0).
+  Value activation;
+  /// The weight operand as the op reads it (f32, the op's layout).
+  Value weight;
+  /// Names the ONNX node the op came from, unique within the function
+  /// ("<node>", then "<node>#1", ...; "<OpType>#<k>" for unnamed nodes):
+  /// the key of calibration tables.
+  std::string key;
+};
+
+/// The candidates of `f` in program order; weights with fewer than
+/// `minElements` elements are left out.
+std::vector<QuantCandidate> findQuantCandidates(func::FuncOp f,
+                                                int64_t minElements = 0);
+
+/// The f32 values of a constant weight (arith.constant dense or
+/// dense_resource, or tosa.const), row-major, through tosa.reshape and
+/// tosa.transpose ops (the values then come in the op's layout).
+std::optional<std::vector<float>> constantValues(Value v);
+
+/// A weight quantized per channel, symmetric: q[i] = round(w[i] / s[c(i)]),
+/// s[c] = max|w| over channel c / 127 (1 for an all-zero channel).
+struct QuantizedWeight {
+  std::vector<int8_t> values;
+  std::vector<float> scales;
+};
+
+/// `w` is row-major; the channel of element i is (i / inner) % channels.
+QuantizedWeight quantizePerChannel(ArrayRef<float> w, int64_t channels,
+                                   int64_t inner);
+
+/// A dense_resource constant holding `bytes`, so that the blob is written
+/// once into the model's weights (and counted in weight_bytes).
+Value resourceConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                       ArrayRef<char> bytes, StringRef key, size_t align = 8);
+
+/// resourceConstant for a vector of trivially copyable values.
+template <typename T>
+Value resourceConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                       const std::vector<T> &values, StringRef key) {
+  return resourceConstant(
+      b, loc, type,
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(T)),
+      key);
+}
+
+} // namespace mlir::qopt
+
+#endif // QOPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTCANDIDATES_H

@@ -54,6 +54,24 @@ QuantParams qopt::activationParams(Range r, ActivationScheme scheme) {
   return p;
 }
 
+QuantizedWeight qopt::quantizePerChannel(const float *w, size_t n,
+                                         int64_t channels, int64_t inner) {
+  QuantizedWeight q;
+  q.scales.assign(channels, 0.f);
+  for (size_t i = 0; i < n; ++i) {
+    float &s = q.scales[(i / inner) % channels];
+    s = std::max(s, std::fabs(w[i]));
+  }
+  for (float &s : q.scales)
+    s = s > 0.f ? s / 127.f : 1.f; // an all-zero channel quantizes to zeros
+  q.values.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    float r = std::nearbyint(w[i] / q.scales[(i / inner) % channels]);
+    q.values[i] = static_cast<int8_t>(std::clamp(r, -127.f, 127.f));
+  }
+  return q;
+}
+
 RangeObserver RangeObserver::restore(float min, float max,
                                      std::vector<double> hist) {
   RangeObserver o;

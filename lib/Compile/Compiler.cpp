@@ -9,6 +9,7 @@
 #include "Calibrate.h"
 #include "ModelArtifacts.h"
 #include "Validate.h"
+#include "qopt/Import/ONNXExporter.h"
 #include "qopt/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -209,6 +210,27 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   std::string recipeText = getRecipePipelineText(recipeOptions, recipeError);
   if (!recipeError.empty())
     return emitError(loc) << recipeError;
+
+  if (opts.emit == "onnx") {
+    // The recipe's decisions in the source graph, for other runtimes.
+    if (llvm::StringRef(opts.recipe).trim() != "int8")
+      return emitError(loc) << "--emit onnx writes the static int8 recipe as "
+                               "a QDQ model: use --recipe int8 (this "
+                               "compile's is '" << opts.recipe << "')";
+    QDQExportOptions exportOptions;
+    exportOptions.calibrationTable = recipeOptions.calibrationTable;
+    exportOptions.method = recipeOptions.calibrationMethod;
+    exportOptions.percentile = recipeOptions.percentile;
+    exportOptions.activations = recipeOptions.int8Activations;
+    std::vector<std::string> notes;
+    std::string error = exportQDQModel(opts.inputPath, opts.outputPath,
+                                       exportOptions, notes);
+    for (const std::string &note : notes)
+      emitWarning(loc) << note;
+    if (!error.empty())
+      return emitError(loc) << error;
+    return success();
+  }
 
   for (const PassInsertion &insertion : opts.insertions) {
     std::string error;

@@ -44,7 +44,9 @@ static cl::list<std::string> keepF32(
 static cl::opt<std::string> emit(
     "emit",
     cl::desc("What to write: so (library + header), obj, mlir (LLVM dialect), "
-             "llvm (LLVM IR)"),
+             "llvm (LLVM IR), onnx (with --recipe int8: the source model as "
+             "a standard QDQ model with qopt's scales, zero points and int8 "
+             "weights, for onnxruntime and other runtimes)"),
     cl::init("so"), cl::cat(category));
 static cl::opt<std::string> reportPath(
     "report", cl::desc("Write the compile report (JSON) to this file"),

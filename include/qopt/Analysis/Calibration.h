@@ -84,6 +84,20 @@ struct QuantParams {
 /// all-zero range gets scale 1.
 QuantParams activationParams(Range r, ActivationScheme scheme);
 
+/// A weight quantized per output channel, symmetric int8 on -127..127:
+/// q[i] = round_half_even(w[i] / s[c(i)]), s[c] = max|w| over channel c / 127
+/// (1 for an all-zero channel), in f32. The compiler and the ONNX exporter
+/// both use it, so that their weights agree bit for bit.
+struct QuantizedWeight {
+  std::vector<int8_t> values;
+  std::vector<float> scales;
+};
+
+/// `w` (n values) is row-major; the channel of element i is
+/// (i / inner) % channels.
+QuantizedWeight quantizePerChannel(const float *w, size_t n, int64_t channels,
+                                   int64_t inner);
+
 /// The entropy (KL) threshold over a |x| histogram of bins of `binWidth`,
 /// for a quantization to `levels` levels of magnitude (128 for int8).
 double entropyThreshold(const std::vector<double> &hist, double binWidth,

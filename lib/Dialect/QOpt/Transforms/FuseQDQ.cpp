@@ -37,14 +37,14 @@ namespace {
 /// The dequantize behind `v` and the layout ops (tosa.transpose,
 /// tosa.reshape) between them, nearest the dequantize first.
 struct DequantizedSource {
-  qopt::DequantizeOp dq;
+  mlir::qopt::DequantizeOp dq;
   SmallVector<Operation *> layout;
 };
 
 std::optional<DequantizedSource> findDequantize(Value v) {
   DequantizedSource s;
   while (Operation *def = v.getDefiningOp()) {
-    if (auto dq = dyn_cast<qopt::DequantizeOp>(def)) {
+    if (auto dq = dyn_cast<mlir::qopt::DequantizeOp>(def)) {
       s.dq = dq;
       std::reverse(s.layout.begin(), s.layout.end());
       return s;
@@ -57,7 +57,7 @@ std::optional<DequantizedSource> findDequantize(Value v) {
   return std::nullopt;
 }
 
-quant::QuantizedType quantTypeOf(qopt::DequantizeOp dq) {
+quant::QuantizedType quantTypeOf(mlir::qopt::DequantizeOp dq) {
   return cast<quant::QuantizedType>(
       cast<RankedTensorType>(dq.getInput().getType()).getElementType());
 }
@@ -158,7 +158,7 @@ std::optional<IntWeight> intWeight(Value operand, unsigned channelDim) {
     auto outShape = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
     if (auto t = dyn_cast<tosa::TransposeOp>(op)) {
       SmallVector<int64_t> perm(t.getPerms().begin(), t.getPerms().end());
-      std::vector<char> bytes = qopt::permuteBytes(
+      std::vector<char> bytes = mlir::qopt::permuteBytes(
           ArrayRef<char>(reinterpret_cast<const char *>(values->data()),
                          values->size()),
           shape, perm, 1);
@@ -276,14 +276,14 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     }
     std::string id = std::to_string(counter++);
     Constants c;
-    c.weight = qopt::resourceConstant(
+    c.weight = mlir::qopt::resourceConstant(
         b, loc, RankedTensorType::get(shape, b.getI8Type()), w.values,
         "qopt_qdq_weight_" + id);
     auto vec = [&](Type t) { return RankedTensorType::get({channels}, t); };
-    c.scale = qopt::resourceConstant(b, loc, vec(b.getF32Type()), scale,
+    c.scale = mlir::qopt::resourceConstant(b, loc, vec(b.getF32Type()), scale,
                                      "qopt_qdq_scale_" + id);
     if (x.zeroPoint != 0)
-      c.corr = qopt::resourceConstant(b, loc, vec(b.getI32Type()), corr,
+      c.corr = mlir::qopt::resourceConstant(b, loc, vec(b.getI32Type()), corr,
                                       "qopt_qdq_zero_point_" + id);
     return c;
   }

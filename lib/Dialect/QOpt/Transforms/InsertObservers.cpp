@@ -25,7 +25,7 @@ struct InsertObserversPass
     func::FuncOp f = getOperation();
     if (f.isExternal())
       return;
-    std::vector<qopt::QuantCandidate> candidates = qopt::findQuantCandidates(f);
+    std::vector<mlir::qopt::QuantCandidate> candidates = mlir::qopt::findQuantCandidates(f);
     if (candidates.empty())
       return;
     auto ret = cast<func::ReturnOp>(f.getBody().back().getTerminator());
@@ -35,7 +35,7 @@ struct InsertObserversPass
     f.getAllResultAttrs(attrs);
     attrs.resize(types.size(), DictionaryAttr::get(&getContext()));
     Builder b(&getContext());
-    for (const qopt::QuantCandidate &c : candidates) {
+    for (const mlir::qopt::QuantCandidate &c : candidates) {
       results.push_back(c.activation);
       types.push_back(c.activation.getType());
       // onnx.elem_type 1: float, as the library's signature records it.

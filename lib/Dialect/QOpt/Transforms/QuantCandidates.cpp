@@ -112,25 +112,6 @@ std::vector<QuantCandidate> mlir::qopt::findQuantCandidates(func::FuncOp f,
   return found;
 }
 
-QuantizedWeight mlir::qopt::quantizePerChannel(ArrayRef<float> w,
-                                               int64_t channels,
-                                               int64_t inner) {
-  QuantizedWeight q;
-  q.scales.assign(channels, 0.f);
-  for (size_t i = 0; i < w.size(); ++i) {
-    float &s = q.scales[(i / inner) % channels];
-    s = std::max(s, std::fabs(w[i]));
-  }
-  for (float &s : q.scales)
-    s = s > 0.f ? s / 127.f : 1.f; // an all-zero channel quantizes to zeros
-  q.values.resize(w.size());
-  for (size_t i = 0; i < w.size(); ++i) {
-    float r = std::nearbyint(w[i] / q.scales[(i / inner) % channels]);
-    q.values[i] = static_cast<int8_t>(std::clamp(r, -127.f, 127.f));
-  }
-  return q;
-}
-
 Value mlir::qopt::resourceConstant(OpBuilder &b, Location loc,
                                    RankedTensorType type, ArrayRef<char> bytes,
                                    StringRef key, size_t align) {

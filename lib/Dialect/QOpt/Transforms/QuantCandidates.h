@@ -8,6 +8,8 @@
 #ifndef QOPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTCANDIDATES_H
 #define QOPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTCANDIDATES_H
 
+#include "qopt/Analysis/Calibration.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
@@ -42,16 +44,13 @@ std::vector<QuantCandidate> findQuantCandidates(func::FuncOp f,
 /// tosa.transpose ops (the values then come in the op's layout).
 std::optional<std::vector<float>> constantValues(Value v);
 
-/// A weight quantized per channel, symmetric: q[i] = round(w[i] / s[c(i)]),
-/// s[c] = max|w| over channel c / 127 (1 for an all-zero channel).
-struct QuantizedWeight {
-  std::vector<int8_t> values;
-  std::vector<float> scales;
-};
+using QuantizedWeight = ::qopt::QuantizedWeight;
 
-/// `w` is row-major; the channel of element i is (i / inner) % channels.
-QuantizedWeight quantizePerChannel(ArrayRef<float> w, int64_t channels,
-                                   int64_t inner);
+/// ::qopt::quantizePerChannel over `w`.
+inline QuantizedWeight quantizePerChannel(ArrayRef<float> w, int64_t channels,
+                                          int64_t inner) {
+  return ::qopt::quantizePerChannel(w.data(), w.size(), channels, inner);
+}
 
 /// A dense_resource constant holding `bytes`, so that the blob is written
 /// once into the model's weights (and counted in weight_bytes).

@@ -154,13 +154,13 @@ struct QuantizeDynamicPass
 
   /// Quantized weight and scales as constants.
   std::pair<Value, Value> weightConstants(OpBuilder &b, Location loc,
-                                          const qopt::QuantizedWeight &q,
+                                          const mlir::qopt::QuantizedWeight &q,
                                           RankedTensorType wType) {
     auto qType = RankedTensorType::get(wType.getShape(), b.getI8Type());
-    Value wq = qopt::resourceConstant(b, loc, qType, q.values, key("w"));
+    Value wq = mlir::qopt::resourceConstant(b, loc, qType, q.values, key("w"));
     auto sType = RankedTensorType::get({static_cast<int64_t>(q.scales.size())},
                                        b.getF32Type());
-    Value ws = qopt::resourceConstant(b, loc, sType, q.scales, key("scale"));
+    Value ws = mlir::qopt::resourceConstant(b, loc, sType, q.scales, key("scale"));
     ++counter;
     return {wq, ws};
   }
@@ -172,11 +172,11 @@ struct QuantizeDynamicPass
     if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
         !xType.hasStaticShape() || wType.getDimSize(0) != 1)
       return;
-    auto values = qopt::constantValues(op.getB());
+    auto values = mlir::qopt::constantValues(op.getB());
     if (!values || static_cast<int64_t>(values->size()) < minElements)
       return;
     int64_t n = wType.getDimSize(2);
-    qopt::QuantizedWeight q = qopt::quantizePerChannel(*values, n, 1);
+    mlir::qopt::QuantizedWeight q = mlir::qopt::quantizePerChannel(*values, n, 1);
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -201,12 +201,12 @@ struct QuantizeDynamicPass
     if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
         !xType.hasStaticShape())
       return;
-    auto values = qopt::constantValues(op.getWeight());
+    auto values = mlir::qopt::constantValues(op.getWeight());
     if (!values || static_cast<int64_t>(values->size()) < minElements)
       return;
     int64_t f = wType.getDimSize(0);
-    qopt::QuantizedWeight q =
-        qopt::quantizePerChannel(*values, f, values->size() / f);
+    mlir::qopt::QuantizedWeight q =
+        mlir::qopt::quantizePerChannel(*values, f, values->size() / f);
 
     OpBuilder b(op);
     Location loc = op.getLoc();

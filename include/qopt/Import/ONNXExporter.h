@@ -1,0 +1,41 @@
+//===- ONNXExporter.h - Quantized models back to ONNX -----------*- C++ -*-===//
+//
+// The static int8 recipe's decisions written into the source ONNX model as
+// a standard QDQ model: onnxruntime (or any ONNX runtime) runs it and gets
+// what qopt's compiled int8 model computes, up to float summation order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_IMPORT_ONNXEXPORTER_H
+#define QOPT_IMPORT_ONNXEXPORTER_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::qopt {
+
+struct QDQExportOptions {
+  /// The calibration table the int8 recipe used, and the overrides it was
+  /// given (as qopt-insert-qdq takes them).
+  std::string calibrationTable;
+  std::string method;
+  double percentile = 0;
+  std::string activations = "asymmetric";
+};
+
+/// Reads the ONNX model at `inputPath` and writes to `outputPath` the QDQ
+/// model of the int8 recipe: each MatMul, Gemm and (ungrouped) Conv whose
+/// weight is an initializer and whose activation has an entry in the table
+/// gets DequantizeLinear(int8 weight, per output channel, zero point 0)
+/// in place of its weight and QuantizeLinear -> DequantizeLinear (per
+/// tensor, the table's range) on its activation, with exactly the scales,
+/// zero points and int8 values the compiler chooses. `notes` receives what
+/// was left in float and why. Returns an error message, or "".
+std::string exportQDQModel(llvm::StringRef inputPath, llvm::StringRef outputPath,
+                           const QDQExportOptions &options,
+                           std::vector<std::string> &notes);
+
+} // namespace mlir::qopt
+
+#endif // QOPT_IMPORT_ONNXEXPORTER_H

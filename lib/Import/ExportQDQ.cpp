@@ -1,0 +1,293 @@
+//===- ExportQDQ.cpp - The static int8 recipe as an ONNX QDQ model --------===//
+//
+// Works on the ONNX protobuf, not on the IR: the source graph keeps every
+// op as its author wrote it and gains only the Q/DQ nodes and int8
+// initializers. Which nodes get them, and with which parameters, follows
+// the compiler's own rules (qopt-insert-qdq): the same candidate keys,
+// the same activation grid (qopt::activationParams) and the same weight
+// quantizer (qopt::quantizePerChannel).
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Import/ONNXExporter.h"
+
+#include "ImporterCore.h"
+#include "qopt/Analysis/CalibrationTable.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <fstream>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// The weight axis holding output channels, or -1 when the node is not one
+/// the compiler quantizes.
+int64_t channelAxis(const onnx::NodeProto &node, const onnx::TensorProto &w) {
+  auto attr = [&](llvm::StringRef name, int64_t dflt) {
+    for (const auto &a : node.attribute())
+      if (a.name() == name)
+        return static_cast<int64_t>(a.i());
+    return dflt;
+  };
+  if (node.op_type() == "MatMul")
+    return w.dims_size() == 2 ? 1 : -1;
+  if (node.op_type() == "Gemm")
+    return w.dims_size() == 2 ? (attr("transB", 0) ? 0 : 1) : -1;
+  if (node.op_type() == "Conv")
+    return w.dims_size() == 4 && attr("group", 1) == 1 ? 0 : -1;
+  return -1;
+}
+
+onnx::TensorProto makeTensor(const std::string &name, int32_t type,
+                             std::vector<int64_t> dims, const void *data,
+                             size_t bytes) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(type);
+  for (int64_t d : dims)
+    t.add_dims(d);
+  t.set_raw_data(data, bytes);
+  return t;
+}
+
+class Exporter {
+public:
+  Exporter(onnx::ModelProto &model, const ::qopt::CalibrationTable &table,
+           ::qopt::ActivationScheme scheme, std::string modelDir,
+           std::vector<std::string> &notes)
+      : model(model), graph(*model.mutable_graph()), table(table),
+        scheme(scheme), modelDir(std::move(modelDir)), notes(notes) {
+    for (auto &init : *graph.mutable_initializer())
+      initializers[init.name()] = &init;
+    for (const auto &n : graph.node())
+      for (const auto &o : n.output())
+        names.insert(o);
+    for (const auto &i : graph.input())
+      names.insert(i.name());
+    for (const auto &i : graph.initializer())
+      names.insert(i.name());
+  }
+
+  std::string run() {
+    std::vector<onnx::NodeProto> out;
+    llvm::StringMap<unsigned> seen;
+    llvm::StringSet<> used;
+    for (const onnx::NodeProto &node : graph.node()) {
+      std::optional<std::string> key = candidateKey(node, seen);
+      std::optional<::qopt::Range> range =
+          key ? table.rangeOf(*key) : std::nullopt;
+      if (!range) {
+        out.push_back(node);
+        continue;
+      }
+      used.insert(*key);
+      onnx::NodeProto rewritten = node;
+      std::string error = quantizeNode(rewritten, *key, *range, out);
+      if (!error.empty())
+        return error;
+      out.push_back(rewritten);
+    }
+    for (const auto &entry : table.tensors)
+      if (!used.contains(entry.first))
+        notes.push_back("'" + entry.first +
+                        "' (in the calibration table) is not a MatMul, Gemm "
+                        "or ungrouped Conv with an initializer weight in the "
+                        "ONNX graph: it stays float in the exported model");
+    graph.clear_node();
+    for (onnx::NodeProto &n : out)
+      *graph.add_node() = std::move(n);
+    dropReplacedWeights();
+    return "";
+  }
+
+private:
+  /// The float weights that only quantized nodes read are gone from the
+  /// graph; the file should not carry them.
+  void dropReplacedWeights() {
+    llvm::StringSet<> read;
+    for (const auto &n : graph.node())
+      for (const auto &i : n.input())
+        read.insert(i);
+    for (const auto &o : graph.output())
+      read.insert(o.name());
+    auto *inits = graph.mutable_initializer();
+    for (int k = inits->size(); k-- > 0;)
+      if (replaced.contains(inits->Get(k).name()) &&
+          !read.contains(inits->Get(k).name()))
+        inits->DeleteSubrange(k, 1);
+  }
+
+  /// The key qopt-insert-qdq gives this node's op (QuantCandidates.h), when
+  /// the node is a candidate.
+  std::optional<std::string> candidateKey(const onnx::NodeProto &node,
+                                          llvm::StringMap<unsigned> &seen) {
+    if (node.input_size() < 2 || initializers.count(node.input(0)))
+      return std::nullopt;
+    auto w = initializers.find(node.input(1));
+    if (w == initializers.end() ||
+        w->second->data_type() != onnx::TensorProto::FLOAT ||
+        channelAxis(node, *w->second) < 0)
+      return std::nullopt;
+    std::string base = node.name().empty() ? node.op_type() : node.name();
+    unsigned n = seen[base]++;
+    return n ? base + "#" + std::to_string(n) : base;
+  }
+
+  std::string fresh(const std::string &base) {
+    std::string name = base;
+    for (int k = 1; names.contains(name); ++k)
+      name = base + "_" + std::to_string(k);
+    names.insert(name);
+    return name;
+  }
+
+  std::string quantizeNode(onnx::NodeProto &node, const std::string &key,
+                           ::qopt::Range range, std::vector<onnx::NodeProto> &out) {
+    const onnx::TensorProto &w = *initializers[node.input(1)];
+    std::vector<char> bytes;
+    if (auto e = onnx_import::readTensorBytes(w, modelDir, bytes))
+      return "weight '" + w.name() + "' of node '" + key + "': " + *e;
+    std::vector<int64_t> dims(w.dims().begin(), w.dims().end());
+    int64_t axis = channelAxis(node, w);
+    int64_t channels = dims[axis], inner = 1;
+    for (size_t d = axis + 1; d < dims.size(); ++d)
+      inner *= dims[d];
+    ::qopt::QuantizedWeight q = ::qopt::quantizePerChannel(
+        reinterpret_cast<const float *>(bytes.data()), bytes.size() / 4,
+        channels, inner);
+
+    std::string base = node.name().empty() ? key : node.name();
+    std::string wq = fresh(w.name() + "_quantized");
+    std::string ws = fresh(w.name() + "_scale");
+    std::string wz = fresh(w.name() + "_zero_point");
+    std::string wd = fresh(w.name() + "_dequantized");
+    std::vector<int8_t> zeros(channels, 0);
+    *graph.add_initializer() = makeTensor(wq, onnx::TensorProto::INT8, dims,
+                                          q.values.data(), q.values.size());
+    *graph.add_initializer() = makeTensor(ws, onnx::TensorProto::FLOAT,
+                                          {channels}, q.scales.data(),
+                                          q.scales.size() * 4);
+    *graph.add_initializer() = makeTensor(wz, onnx::TensorProto::INT8,
+                                          {channels}, zeros.data(), channels);
+    onnx::NodeProto dqw;
+    dqw.set_op_type("DequantizeLinear");
+    dqw.set_name(fresh(base + "/weight/DequantizeLinear"));
+    dqw.add_input(wq);
+    dqw.add_input(ws);
+    dqw.add_input(wz);
+    dqw.add_output(wd);
+    onnx::AttributeProto *a = dqw.add_attribute();
+    a->set_name("axis");
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(axis);
+    out.push_back(dqw);
+
+    ::qopt::QuantParams p = ::qopt::activationParams(range, scheme);
+    bool isUnsigned = scheme == ::qopt::ActivationScheme::Unsigned;
+    float scale = static_cast<float>(p.scale);
+    std::string xs = fresh(base + "/input_scale");
+    std::string xz = fresh(base + "/input_zero_point");
+    std::string xq = fresh(base + "/input_quantized");
+    std::string xd = fresh(base + "/input_dequantized");
+    int8_t zp = static_cast<int8_t>(p.zeroPoint);
+    uint8_t zpu = static_cast<uint8_t>(p.zeroPoint);
+    *graph.add_initializer() =
+        makeTensor(xs, onnx::TensorProto::FLOAT, {}, &scale, 4);
+    *graph.add_initializer() =
+        isUnsigned ? makeTensor(xz, onnx::TensorProto::UINT8, {}, &zpu, 1)
+                   : makeTensor(xz, onnx::TensorProto::INT8, {}, &zp, 1);
+    onnx::NodeProto qx, dqx;
+    qx.set_op_type("QuantizeLinear");
+    qx.set_name(fresh(base + "/input/QuantizeLinear"));
+    qx.add_input(node.input(0));
+    qx.add_input(xs);
+    qx.add_input(xz);
+    qx.add_output(xq);
+    dqx.set_op_type("DequantizeLinear");
+    dqx.set_name(fresh(base + "/input/DequantizeLinear"));
+    dqx.add_input(xq);
+    dqx.add_input(xs);
+    dqx.add_input(xz);
+    dqx.add_output(xd);
+    out.push_back(qx);
+    out.push_back(dqx);
+    replaced.insert(node.input(1));
+    node.set_input(0, xd);
+    node.set_input(1, wd);
+    return "";
+  }
+
+  onnx::ModelProto &model;
+  onnx::GraphProto &graph;
+  const ::qopt::CalibrationTable &table;
+  ::qopt::ActivationScheme scheme;
+  std::string modelDir;
+  std::vector<std::string> &notes;
+  std::map<std::string, onnx::TensorProto *> initializers;
+  llvm::StringSet<> names;
+  llvm::StringSet<> replaced; // float weights now read through a DQ
+};
+
+} // namespace
+
+std::string mlir::qopt::exportQDQModel(llvm::StringRef inputPath,
+                                       llvm::StringRef outputPath,
+                                       const QDQExportOptions &options,
+                                       std::vector<std::string> &notes) {
+  ::qopt::CalibrationTable table;
+  if (std::string e = ::qopt::readCalibrationTable(options.calibrationTable, table);
+      !e.empty())
+    return e;
+  if (!options.method.empty()) {
+    auto m = ::qopt::parseCalibrationMethod(options.method);
+    if (!m)
+      return "unknown calibration method '" + options.method + "'";
+    table.method = *m;
+  }
+  if (options.percentile != 0)
+    table.percentile = options.percentile;
+  auto scheme = ::qopt::parseActivationScheme(options.activations);
+  if (!scheme)
+    return "unknown activations '" + options.activations + "'";
+  if (*scheme == ::qopt::ActivationScheme::Symmetric)
+    // ONNX int8 saturates to -128, the symmetric grid to -127: a value
+    // below the calibrated range would differ by one step.
+    notes.push_back("symmetric activations: onnxruntime saturates below the "
+                    "calibrated range at -128, qopt at -127");
+
+  auto buf = llvm::MemoryBuffer::getFile(inputPath, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return "cannot read '" + inputPath.str() + "': " + buf.getError().message();
+  onnx::ModelProto model;
+  if ((*buf)->getBufferSize() > (size_t)INT32_MAX ||
+      !model.ParseFromArray((*buf)->getBufferStart(),
+                            (int)(*buf)->getBufferSize()))
+    return "'" + inputPath.str() + "' is not a valid ONNX model";
+  for (const auto &init : model.graph().initializer())
+    if (init.data_location() == onnx::TensorProto::EXTERNAL)
+      return "exporting a model with external data is not supported yet "
+             "(initializer '" + init.name() + "')";
+  int64_t opset = 0;
+  for (const auto &o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  if (opset < 13)
+    return "the model's opset is " + std::to_string(opset) +
+           "; per-channel DequantizeLinear needs opset 13 or later";
+
+  llvm::StringRef dir = llvm::sys::path::parent_path(inputPath);
+  Exporter exporter(model, table, *scheme, dir.empty() ? "." : dir.str(), notes);
+  if (std::string e = exporter.run(); !e.empty())
+    return e;
+  model.set_producer_name("qopt");
+  std::ofstream os(outputPath.str(), std::ios::binary);
+  if (!os || !model.SerializeToOstream(&os))
+    return "cannot write '" + outputPath.str() + "'";
+  return "";
+}

@@ -1,0 +1,87 @@
+"""qopt-compile --emit onnx: the static int8 recipe written as a standard
+ONNX QDQ model. onnxruntime loads and runs it, and its run agrees with
+qopt's compiled int8 model.
+
+The yardstick is onnxruntime's reference execution of the graph (graph
+optimizations off), as in test_qdq_import.py: both sides then compute on
+the same int8 values with the same scales, and differ only by float
+summation order (qopt sums int8 products exactly in int32, onnxruntime
+sums dequantized products in f32) and any value that this moves across a
+later rounding tie. The tolerance is that of test_qdq_import.py: one
+quantization step for an output produced by DequantizeLinear, the example's
+fp32 tolerance for an f32 output computed after the last one."""
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import numpy_helper
+
+import qopt_e2e
+
+
+@pytest.mark.parametrize("name", ["cnn", "encoder", "mlp"])
+def test_exported_qdq_model_matches_qopt(name, tmp_path):
+    fp32 = os.path.join(qopt_e2e.ROOT, "models", name + ".onnx")
+    cal = tmp_path / "cal"
+    for seed in range(8):
+        qopt_e2e.write_tensors(str(cal / f"s{seed}"), "input",
+                               qopt_e2e.random_inputs(fp32, seed))
+    table = str(tmp_path / "table.json")
+    so = str(tmp_path / "m.so")
+    c = qopt_e2e.compile_model(fp32, so, ["--recipe", "int8", "--calibration", str(cal),
+                                          "--calibration-table", table])
+    assert c.returncode == 0, c.stderr
+    exported = str(tmp_path / "qdq.onnx")
+    c = qopt_e2e.compile_model(fp32, exported, ["--recipe", "int8", "--emit", "onnx",
+                                                "--calibration-table", table])
+    assert c.returncode == 0, c.stderr
+    assert "warning" not in c.stderr, c.stderr
+
+    model = onnx.load(exported)
+    onnx.checker.check_model(model, full_check=True)
+    inits = {i.name: i for i in model.graph.initializer}
+    producer = {o: p for p in model.graph.node for o in p.output}
+    quantized = [n for n in model.graph.node if n.op_type in ("MatMul", "Gemm", "Conv")
+                 and n.input[1] in producer
+                 and producer[n.input[1]].op_type == "DequantizeLinear"]
+    # Every node the table calibrated, and only those (products of two
+    # activations stay float, as in the compiled model).
+    assert sorted(n.name for n in quantized) == sorted(json.load(open(table))["tensors"])
+    for n in quantized:
+        # Weights: int8 per output channel, zero points 0; activations:
+        # QuantizeLinear -> DequantizeLinear.
+        dqw = producer[n.input[1]]
+        assert inits[dqw.input[0]].data_type == onnx.TensorProto.INT8
+        assert not numpy_helper.to_array(inits[dqw.input[2]]).any()
+        dqx = producer[n.input[0]]
+        assert dqx.op_type == "DequantizeLinear"
+        assert producer[dqx.input[0]].op_type == "QuantizeLinear"
+    # The float weights that were replaced are not in the file.
+    assert not any(i.data_type == onnx.TensorProto.FLOAT and len(i.dims) >= 2
+                   for i in model.graph.initializer), "a float weight remains"
+
+    feeds = qopt_e2e.random_inputs(fp32, 100)
+    qopt_e2e.write_tensors(str(tmp_path / "in"), "input", feeds)
+    r = qopt_e2e.run_model(so, str(tmp_path / "in"), save_dir=str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    got = qopt_e2e.read_outputs(str(tmp_path / "out"))
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.intra_op_num_threads = 1
+    want = ort.InferenceSession(exported, opts,
+                                providers=["CPUExecutionProvider"]).run(None, feeds)
+    atol = float(qopt_e2e.example_tolerance(fp32)[1])
+    for k, out in enumerate(model.graph.output):
+        diff = np.abs(got[k].astype(np.float64) - want[k])
+        assert diff.max() <= atol, (out.name, float(diff.max()), atol)
+
+
+def test_export_needs_the_static_int8_recipe(tmp_path):
+    fp32 = os.path.join(qopt_e2e.ROOT, "models", "mlp.onnx")
+    c = qopt_e2e.compile_model(fp32, str(tmp_path / "x.onnx"),
+                               ["--recipe", "int8-dynamic", "--emit", "onnx"])
+    assert c.returncode != 0
+    assert "--emit onnx writes the static int8 recipe as a QDQ model" in c.stderr

@@ -3,10 +3,12 @@
 onnxruntime fp32, measured in one run with the same thread count.
 
     .venv/bin/python bench/bench_precision.py [--models encoder cnn] [--rounds 5]
-    .venv/bin/python bench/bench_precision.py --recipes fp32 int8-dynamic
+    .venv/bin/python bench/bench_precision.py --recipes fp32 int8 int8-dynamic
 
 With int8-dynamic among the recipes, onnxruntime's quantize_dynamic (QInt8
-weights) model of the same graph is timed as well.
+weights) model of the same graph is timed as well; with int8 (static,
+calibrated on 8 seeded samples), onnxruntime's quantize_static QDQ model
+calibrated on the same samples.
 
 Rounds interleave the engines so that machine noise hits all of them alike;
 each round takes the median of --runs runs; the table shows the median over
@@ -72,16 +74,21 @@ def main():
     work = tempfile.mkdtemp(prefix="qopt-bench-")
     print(f"threads {args.threads}, {args.rounds} rounds x {args.runs} runs, medians")
     print(host_bf16_note())
-    print(f"{'model':10} {'engine':20} {'latency ms':>11} {'vs ort fp32':>12} {'vs qopt fp32':>13}")
+    print(f"{'model':10} {'engine':24} {'latency ms':>11} {'vs ort fp32':>12} {'vs qopt fp32':>13}")
     for name in args.models:
         model = os.path.join(qopt_e2e.ROOT, "models", name + ".onnx")
         feeds = qopt_e2e.random_inputs(model)
         data = os.path.join(work, name, "data")
         qopt_e2e.write_tensors(data, "input", feeds)
         libs = {}
+        calibration = [qopt_e2e.random_inputs(model, seed) for seed in range(1, 9)]
+        cal_dir = os.path.join(work, name, "calibration")
+        for k, sample in enumerate(calibration):
+            qopt_e2e.write_tensors(os.path.join(cal_dir, f"s{k}"), "input", sample)
         for recipe in args.recipes:
             so = os.path.join(work, name, f"{recipe}.so")
-            c = qopt_e2e.compile_model(model, so, ["--recipe", recipe])
+            extra = ["--calibration", cal_dir] if "int8" in recipe.split(",") else []
+            c = qopt_e2e.compile_model(model, so, ["--recipe", recipe, *extra])
             if c.returncode != 0:
                 print(f"{name}: qopt-compile --recipe {recipe} failed:\n{c.stderr}")
                 return 1
@@ -98,6 +105,23 @@ def main():
             quantize_dynamic(model, q, weight_type=QuantType.QInt8)
             sessions["onnxruntime int8-dyn"] = ort.InferenceSession(
                 q, opts, providers=["CPUExecutionProvider"])
+        if "int8" in libs:
+            # onnxruntime's static QDQ model, calibrated on the same samples.
+            from onnxruntime import quantization as oq
+
+            class Reader(oq.CalibrationDataReader):
+                def __init__(self):
+                    self.it = iter(calibration)
+
+                def get_next(self):
+                    return next(self.it, None)
+
+            q = os.path.join(work, name, "ort-int8-static.onnx")
+            oq.quantize_static(model, q, Reader(), quant_format=oq.QuantFormat.QDQ,
+                               activation_type=oq.QuantType.QInt8,
+                               weight_type=oq.QuantType.QInt8, per_channel=True)
+            sessions["onnxruntime int8-static"] = ort.InferenceSession(
+                q, opts, providers=["CPUExecutionProvider"])
         for sess in sessions.values():
             ort_latency_ms(sess, feeds, 3)  # warm-up
         samples = {k: [] for k in list(sessions) + [f"qopt {r}" for r in libs]}
@@ -111,7 +135,7 @@ def main():
         for engine, vals in samples.items():
             m = statistics.median(vals)
             rel = f"{m / qbase:13.2f}" if qbase and engine.startswith("qopt") else f"{'':13}"
-            print(f"{name:10} {engine:20} {m:11.3f} {m / base:12.2f} {rel}")
+            print(f"{name:10} {engine:24} {m:11.3f} {m / base:12.2f} {rel}")
     return 0
 
 

@@ -31,7 +31,8 @@ qopt::CPUStages qopt::getCPUStages() {
           "tosa-to-linalg,tosa-to-arith,tosa-to-tensor)",
           "canonicalize",
           "convert-elementwise-to-linalg",
-          "func.func(linalg-fuse-elementwise-ops,linalg-fold-unit-extent-dims)",
+          // Upstream's elementwise fusion, except into matrix products.
+          "func.func(qopt-fuse-elementwise,linalg-fold-unit-extent-dims)",
           "canonicalize",
           "cse",
           // Weight layout changes fold before the strategy sees the

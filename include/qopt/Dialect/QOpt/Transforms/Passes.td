@@ -187,6 +187,22 @@ def QuantizeDynamic : Pass<"qopt-quantize-dynamic", "func::FuncOp"> {
                            "::mlir::tosa::TosaDialect"];
 }
 
+def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Upstream elementwise fusion, keeping matrix products and convolutions whole";
+  let description = [{
+    `linalg-fuse-elementwise-ops` with its patterns (elementwise fusion,
+    reshape folding by expansion, constant folding, canonicalisation), and
+    one rule more: an elementwise producer that computes something is not
+    fused into a contraction (matmul, batch matmul, convolution), whose body
+    must stay a multiply-accumulate for `qopt-cpu-ukernels` to run it on the
+    GEMM kernel. Producers that only move data (transposes, broadcasts) are
+    still fused: the kernel reads any strided layout.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def InsertObservers : Pass<"qopt-insert-observers", "func::FuncOp"> {
   let summary = "Expose the activations the int8 recipe quantizes, for calibration";
   let description = [{

@@ -182,8 +182,11 @@ const qopt_uk_kind kKinds[] = {QOPT_UK_F32, QOPT_UK_BF16, QOPT_UK_F16};
 template <typename CType>
 void checkKind(const Layout &l, unsigned seed, qopt_uk_kind kind) {
   std::mt19937 rng(seed);
-  Operand a = makeOperand(l.sizeA, kind, rng, true);
-  Operand b = makeOperand(l.sizeB, kind, rng, true);
+  // The mixed kind reads f32 A and int8 B.
+  qopt_uk_kind ka = kind == QOPT_UK_F32_S8 ? QOPT_UK_F32 : kind;
+  qopt_uk_kind kb = kind == QOPT_UK_F32_S8 ? QOPT_UK_S8 : kind;
+  Operand a = makeOperand(l.sizeA, ka, rng, true);
+  Operand b = makeOperand(l.sizeB, kb, rng, true);
   std::vector<double> c0(l.sizeC);
   for (size_t i = 0; i < c0.size(); ++i)
     c0[i] = static_cast<double>(i % 7) - 3;
@@ -192,7 +195,7 @@ void checkKind(const Layout &l, unsigned seed, qopt_uk_kind kind) {
   for (const Config &cfg : kConfigs) {
     configure(cfg.isa, cfg.threads);
     std::vector<CType> c(c0.begin(), c0.end());
-    qopt_uk_contract(desc.data(), a.data(kind), b.data(kind), c.data());
+    qopt_uk_contract(desc.data(), a.data(ka), b.data(kb), c.data());
     size_t bad = 0;
     for (size_t i = 0; i < c.size(); ++i)
       bad += c[i] != static_cast<CType>(want[i]);
@@ -202,10 +205,12 @@ void checkKind(const Layout &l, unsigned seed, qopt_uk_kind kind) {
   }
 }
 
-/// Every float kind (f32, bf16, f16 operands; f32 output).
+/// Every float kind (f32, bf16, f16 operands, f32 x int8; f32 output):
+/// quarter-valued A times int8 B sums exactly in f32 too.
 void checkExact(const Layout &l, unsigned seed) {
   for (qopt_uk_kind kind : kKinds)
     checkKind<float>(l, seed, kind);
+  checkKind<float>(l, seed, QOPT_UK_F32_S8);
 }
 
 /// int8 x int8 -> int32 must be exact (sums stay far below 2^31).

@@ -167,6 +167,7 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   recipeOptions.recipe = opts.recipe;
   recipeOptions.keepF32 = opts.keepF32;
   recipeOptions.int8Activations = opts.int8Activations;
+  recipeOptions.llmInt8Threshold = opts.llmInt8Threshold;
   recipeOptions.calibrationTable = opts.calibrationTablePath;
   recipeOptions.calibrationMethod = opts.calibrationMethod;
   recipeOptions.percentile = opts.percentile;

@@ -86,7 +86,7 @@ qopt::CPUStages qopt::getCPUStages() {
 }
 
 llvm::StringRef qopt::getAvailableRecipes() {
-  return "fp32, bf16, f16, int8, int8-dynamic";
+  return "fp32, bf16, f16, int8, int8-dynamic, llm-int8";
 }
 
 bool qopt::recipeNeedsCalibration(llvm::StringRef recipe) {
@@ -105,7 +105,7 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
     r = r.trim();
     if (r == "fp32")
       continue;
-    if (r == "int8-dynamic" || r == "int8") {
+    if (r == "int8-dynamic" || r == "int8" || r == "llm-int8") {
       if (!int8.empty() && int8 != r) {
         error = "recipes " + int8 + " and " + r.str() + " exclude each other";
         return "";
@@ -130,6 +130,9 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
   std::string quantize;
   if (int8 == "int8-dynamic") {
     quantize = "func.func(qopt-quantize-dynamic),canonicalize";
+  } else if (int8 == "llm-int8") {
+    quantize = "func.func(qopt-quantize-llm-int8{threshold=" +
+               std::to_string(options.llmInt8Threshold) + "}),canonicalize";
   } else if (int8 == "int8") {
     std::string table = options.calibrationTable.empty()
                             ? "CALIBRATION_TABLE.json"

@@ -137,6 +137,18 @@ static inline float load_f32(qopt_uk_kind kind, const void *p, int64_t i) {
   }
 }
 
+/* An element of B as f32: int8 weights of the mixed kind widen exactly. */
+static inline float load_b_f32(qopt_uk_kind kind, const void *p, int64_t i) {
+  if (kind == QOPT_UK_F32_S8)
+    return (float)((const int8_t *)p)[i];
+  return load_f32(kind, p, i);
+}
+
+/* Whether A holds f32 values. */
+static inline int a_is_f32(qopt_uk_kind kind) {
+  return kind == QOPT_UK_F32 || kind == QOPT_UK_F32_S8;
+}
+
 /* The 16-bit pair element: bf16 bits, or int8 sign-extended to int16. */
 static inline uint16_t load_16(qopt_uk_kind kind, const void *p, int64_t i) {
   if (kind == QOPT_UK_S8)
@@ -172,7 +184,7 @@ static void pack_b(const gemm *g, const void *b, const int64_t *kofB,
           memcpy(dst, (const float *)b + kofB[k] + nb, (size_t)nr * 4);
         else
           for (int64_t n = 0; n < nr; ++n)
-            dst[n] = load_f32(g->kind, b, kofB[k] + (nb + n) * g->sbn);
+            dst[n] = load_b_f32(g->kind, b, kofB[k] + (nb + n) * g->sbn);
         for (int64_t n = nr; n < NR; ++n)
           dst[n] = 0.f;
       }
@@ -219,7 +231,7 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
       if (i >= mr) {
         for (int64_t k = 0; k < kc; ++k)
           dst[k * MR + i] = 0.f;
-      } else if (g->kind == QOPT_UK_F32) {
+      } else if (a_is_f32(g->kind)) {
         const float *row = (const float *)a + rowA[i];
         for (int64_t k = 0; k < kc; ++k)
           dst[k * MR + i] = row[kofA[k]];
@@ -569,7 +581,8 @@ static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
 /* Task t of the outer x N-block x M-chunk decomposition. */
 static void run_task(const gemm *g, const int64_t *desc, const void *a,
                      const void *b, char *c, int64_t t, int64_t nblocks,
-                     int64_t mchunks, int64_t mtiles, size_t esize) {
+                     int64_t mchunks, int64_t mtiles, size_t esizeA,
+                     size_t esizeB) {
   int nouter = (int)desc[2];
   const int64_t *outer = desc + 8;
   int64_t o = t / (nblocks * mchunks), rest = t % (nblocks * mchunks);
@@ -586,8 +599,8 @@ static void run_task(const gemm *g, const int64_t *desc, const void *a,
   if (m1 > g->M)
     m1 = g->M;
   int64_t n0 = nb * NC, n1 = n0 + NC < g->N ? n0 + NC : g->N;
-  gemm_block(g, (const char *)a + oa * (int64_t)esize,
-             (const char *)b + ob * (int64_t)esize, c + oc * 4, m0, m1, n0, n1);
+  gemm_block(g, (const char *)a + oa * (int64_t)esizeA,
+             (const char *)b + ob * (int64_t)esizeB, c + oc * 4, m0, m1, n0, n1);
 }
 
 void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
@@ -621,7 +634,10 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
   }
   if (nOuter == 0 || g.M == 0 || g.N == 0)
     return;
-  size_t esize = g.kind == QOPT_UK_F32 ? 4 : g.kind == QOPT_UK_S8 ? 1 : 2;
+  size_t esizeA = a_is_f32(g.kind) ? 4 : g.kind == QOPT_UK_S8 ? 1 : 2;
+  size_t esizeB = g.kind == QOPT_UK_F32 ? 4
+                  : g.kind == QOPT_UK_S8 || g.kind == QOPT_UK_F32_S8 ? 1
+                                                                    : 2;
 
   /* Tasks: outer index x N blocks x M chunks, enough for every thread. */
   int threads = qopt_uk_num_threads();
@@ -639,7 +655,8 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
     threads = (int)tasks;
   if (threads == 1) {
     for (int64_t t = 0; t < tasks; ++t)
-      run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esize);
+      run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esizeA,
+               esizeB);
     return;
   }
   /* A plain parallel region with the tasks split by hand: Debian's libomp
@@ -650,10 +667,12 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
   {
     int64_t id = omp_get_thread_num(), n = omp_get_num_threads();
     for (int64_t t = tasks * id / n; t < tasks * (id + 1) / n; ++t)
-      run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esize);
+      run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esizeA,
+               esizeB);
   }
 #else
   for (int64_t t = 0; t < tasks; ++t)
-    run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esize);
+    run_task(&g, desc, a, b, (char *)c, t, nblocks, mchunks, mtiles, esizeA,
+               esizeB);
 #endif
 }

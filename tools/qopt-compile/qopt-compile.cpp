@@ -34,7 +34,8 @@ static cl::opt<std::string> recipe(
              "(bf16 compute, sensitive ops in f32), f16, int8 (static: int8 "
              "weights per channel and activations per tensor, calibrated; "
              "needs --calibration or --calibration-table), int8-dynamic "
-             "(activation scales computed at run time); e.g. int8,bf16"),
+             "(activation scales computed at run time), llm-int8 (vector-wise "
+             "int8, outlier feature columns in f32); e.g. int8,bf16"),
     cl::value_desc("R[,R...]"), cl::init("fp32"), cl::cat(category));
 static cl::list<std::string> keepF32(
     "keep-f32",
@@ -93,6 +94,11 @@ static cl::opt<std::string> int8Activations(
     cl::desc("int8: the activation grid: asymmetric (int8 with a zero point, "
              "default), symmetric (int8, zero point 0) or unsigned (uint8)"),
     cl::value_desc("GRID"), cl::init("asymmetric"), cl::cat(category));
+static cl::opt<double> llmInt8Threshold(
+    "llm-int8-threshold",
+    cl::desc("llm-int8: a feature column with any |x| above this is computed "
+             "in f32 (default 6.0, as in LLM.int8())"),
+    cl::value_desc("T"), cl::init(6.0), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",
     cl::desc("Print the pass pipeline (runnable by qopt-opt --pass-pipeline) "
@@ -164,6 +170,7 @@ int main(int argc, char **argv) {
   opts.calibrationMethod = calibrationMethod;
   opts.percentile = calibrationPercentile;
   opts.int8Activations = int8Activations;
+  opts.llmInt8Threshold = llmInt8Threshold;
   // On a terminal, the step in progress shows on one line that is then
   // cleared; redirected output gets none of it.
   bool progress = llvm::sys::Process::StandardErrIsDisplayed();

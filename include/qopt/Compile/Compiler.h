@@ -33,6 +33,7 @@ struct CompileOptions {
   std::string calibrationMethod; // "" : percentile for a new table, else the table's
   double percentile = 0;         // 0: 99.999 / the table's
   std::string int8Activations = "asymmetric"; // symmetric, unsigned
+  double llmInt8Threshold = 6.0; // llm-int8: outlier |x|
   /// Internal: compile the FP32 model with the activations the int8
   /// recipe quantizes as extra outputs (qopt-insert-observers).
   bool instrumentForCalibration = false;

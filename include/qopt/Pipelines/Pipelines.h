@@ -46,6 +46,8 @@ struct RecipeOptions {
   std::string calibrationMethod;
   double percentile = 0;
   std::string int8Activations = "asymmetric";
+  /// llm-int8: |x| above which a feature column is computed in f32.
+  double llmInt8Threshold = 6.0;
 };
 
 /// The recipe stage as pipeline text ("" for fp32), or an error message in

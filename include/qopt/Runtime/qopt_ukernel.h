@@ -38,6 +38,7 @@ typedef enum {
   QOPT_UK_BF16 = 1, /* bf16 x bf16 -> f32 */
   QOPT_UK_F16 = 2,  /* f16 x f16 -> f32 */
   QOPT_UK_S8 = 3,   /* int8 x int8 -> int32 */
+  QOPT_UK_F32_S8 = 4, /* f32 x int8 (widened to f32 when packed) -> f32 */
 } qopt_uk_kind;
 
 void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,

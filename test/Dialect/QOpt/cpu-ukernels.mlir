@@ -82,6 +82,27 @@ func.func @matmul_i8(%a: memref<8x16xi8>, %b: memref<16x32xi8>, %c: memref<8x32x
 
 // -----
 
+// f32 activations by int8 weights widened as read (sitofp; kind 4), as the
+// LLM.int8() outlier product has them.
+// CHECK: dense<[1, 4, 0, 1, 1, 32, 1, 1, 8, 16, 32, 16, 1, 32]>
+// CHECK-LABEL: func.func @matmul_f32_by_i8
+// CHECK: call @qopt_uk_contract
+// CHECK-NOT: linalg.generic
+func.func @matmul_f32_by_i8(%a: memref<8x16xf32>, %b: memref<16x32xi8>, %c: memref<8x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x16xf32>, memref<16x32xi8>) outs(%c : memref<8x32xf32>) {
+  ^bb0(%x: f32, %w: i8, %acc: f32):
+    %wf = arith.sitofp %w : i8 to f32
+    %p = arith.mulf %x, %wf : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
 // Left alone: tensors (not bufferized), unsigned int8, mixed float types,
 // a body other than multiply-accumulate, a non-linear index, and an output
 // narrower than min-n.

@@ -101,3 +101,38 @@ func.func @elementwise_chain(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
   } -> tensor<4x8xf32>
   return %s : tensor<4x8xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#ma = affine_map<(b, m, n, k) -> (b, m, k)>
+#mb = affine_map<(b, m, n, k) -> (0, k, n)>
+#mc = affine_map<(b, m, n, k) -> (b, m, n)>
+
+// A mixed-type product (f32 by int8 widened in the body), which upstream's
+// contraction check does not recognise, is kept whole too.
+// CHECK-LABEL: func.func @into_mixed_matmul
+// CHECK: %[[S:.*]] = linalg.generic
+// CHECK: arith.select
+// CHECK: linalg.generic {{.*}} ins(%[[S]], %arg1 : tensor<1x4x8xf32>, tensor<1x8x3xi8>)
+func.func @into_mixed_matmul(%a: tensor<1x4x8xf32>, %w: tensor<1x8x3xi8>, %c: i1) -> tensor<1x4x3xf32> {
+  %e = tensor.empty() : tensor<1x4x8xf32>
+  %z = arith.constant 0.0 : f32
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a : tensor<1x4x8xf32>) outs(%e : tensor<1x4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.select %c, %x, %z : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x8xf32>
+  %i = tensor.empty() : tensor<1x4x3xf32>
+  %f = linalg.fill ins(%z : f32) outs(%i : tensor<1x4x3xf32>) -> tensor<1x4x3xf32>
+  %y = linalg.generic {indexing_maps = [#ma, #mb, #mc], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%s, %w : tensor<1x4x8xf32>, tensor<1x8x3xi8>) outs(%f : tensor<1x4x3xf32>) {
+  ^bb0(%x: f32, %q: i8, %acc: f32):
+    %wf = arith.sitofp %q : i8 to f32
+    %p = arith.mulf %x, %wf : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x3xf32>
+  return %y : tensor<1x4x3xf32>
+}

@@ -70,7 +70,8 @@ std::optional<LinearExpr> linearize(AffineExpr e, unsigned numDims) {
 }
 
 /// True when the body computes out + in0 * in1 (operands possibly extended:
-/// extf for floats, extsi for signed integers).
+/// extf for floats, extsi for signed integers, sitofp for int8 weights of
+/// an f32 product).
 bool isMultiplyAccumulate(linalg::LinalgOp op) {
   Block *body = op.getBlock();
   if (!body || body->getNumArguments() != 3 ||
@@ -98,6 +99,8 @@ bool isMultiplyAccumulate(linalg::LinalgOp op) {
       return ext.getIn();
     if (auto ext = v.getDefiningOp<arith::ExtSIOp>())
       return ext.getIn();
+    if (auto ext = v.getDefiningOp<arith::SIToFPOp>())
+      return ext.getIn();
     return v;
   };
   Value x = stripExt(mul->getOperand(0)), y = stripExt(mul->getOperand(1));
@@ -106,6 +109,8 @@ bool isMultiplyAccumulate(linalg::LinalgOp op) {
 }
 
 std::optional<qopt_uk_kind> kernelKind(Type a, Type b, Type c) {
+  if (a.isF32() && b.isSignlessInteger(8) && c.isF32())
+    return QOPT_UK_F32_S8; // int8 weights read by an f32 product
   if (a != b)
     return std::nullopt;
   if (a.isSignlessInteger(8) && c.isSignlessInteger(32))

@@ -23,6 +23,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QUANTIZEDYNAMIC
+#define GEN_PASS_DEF_QUANTIZELLMINT8
 #include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -100,7 +101,8 @@ Value quantizeActivation(OpBuilder &b, Location loc, Value x, Value amax,
 /// f32(acc) * absmax / 127 * wscale[channel] (+ bias[channel]); the
 /// channel is the last dim of acc.
 Value rescale(OpBuilder &b, Location loc, Value acc, Value amax,
-              ArrayRef<unsigned> keep, Value wscale, Value bias) {
+              ArrayRef<unsigned> keep, Value wscale, Value bias,
+              Value outliers = Value()) {
   auto type = cast<RankedTensorType>(acc.getType());
   unsigned rank = type.getRank();
   MLIRContext *ctx = b.getContext();
@@ -116,21 +118,85 @@ Value rescale(OpBuilder &b, Location loc, Value acc, Value amax,
     maps.push_back(perChannel ? channel
                               : AffineMap::get(rank, 0, getAffineConstantExpr(0, ctx)));
   }
+  if (outliers) {
+    ins.push_back(outliers);
+    maps.push_back(id);
+  }
   maps.push_back(id);
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  bool hasBias = static_cast<bool>(bias);
+  bool hasBias = static_cast<bool>(bias), hasOutliers = static_cast<bool>(outliers);
   return linalg::GenericOp::create(
              b, loc, init.getType(), ins, init, maps, iters,
-             [hasBias](OpBuilder &nb, Location l, ValueRange args) {
+             [&](OpBuilder &nb, Location l, ValueRange args) {
                Value s = arith::DivFOp::create(
                    nb, l, args[1],
                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(127.f)));
                s = arith::MulFOp::create(nb, l, s, args[2]);
                Value y = arith::SIToFPOp::create(nb, l, nb.getF32Type(), args[0]);
                y = arith::MulFOp::create(nb, l, y, s);
+               if (hasOutliers) // x_out . w_q, in weight units
+                 y = arith::AddFOp::create(
+                     nb, l, y,
+                     arith::MulFOp::create(nb, l, args[3 + hasBias], args[2]));
                if (hasBias)
                  y = arith::AddFOp::create(nb, l, y, args[3]);
                linalg::YieldOp::create(nb, l, y);
+             })
+      .getResult(0);
+}
+
+/// x where keepOutliers == (colmax[k] > threshold), else 0; k the last dim.
+Value splitColumns(OpBuilder &b, Location loc, Value x, Value colmax,
+                   float threshold, bool keepOutliers) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap maps[] = {id, selectDims(ctx, rank, {rank - 1}), id};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x, colmax}, init, maps, iters,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value t = arith::ConstantOp::create(nb, l,
+                                                   nb.getF32FloatAttr(threshold));
+               Value outlier = arith::CmpFOp::create(
+                   nb, l, arith::CmpFPredicate::OGT, args[1], t);
+               Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.f));
+               Value v = keepOutliers
+                             ? arith::SelectOp::create(nb, l, outlier, args[0], zero)
+                             : arith::SelectOp::create(nb, l, outlier, zero, args[0]);
+               linalg::YieldOp::create(nb, l, v);
+             })
+      .getResult(0);
+}
+
+/// x [B, M, K] f32 . w [1, K, N] int8 -> [B, M, N] f32, the weights widened
+/// as they are read (the runtime's f32 x int8 GEMM kind).
+Value mixedMatmul(OpBuilder &b, Location loc, Value x, Value w) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  SmallVector<int64_t> shape = {xType.getDimSize(0), xType.getDimSize(1),
+                                wType.getDimSize(2)};
+  MLIRContext *ctx = b.getContext();
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.f));
+  Value init = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+  init = linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  AffineExpr bb = getAffineDimExpr(0, ctx), m = getAffineDimExpr(1, ctx),
+             n = getAffineDimExpr(2, ctx), k = getAffineDimExpr(3, ctx);
+  AffineMap maps[] = {AffineMap::get(4, 0, {bb, m, k}, ctx),
+                      AffineMap::get(4, 0, {getAffineConstantExpr(0, ctx), k, n}, ctx),
+                      AffineMap::get(4, 0, {bb, m, n}, ctx)};
+  SmallVector<utils::IteratorType> iters = {
+      utils::IteratorType::parallel, utils::IteratorType::parallel,
+      utils::IteratorType::parallel, utils::IteratorType::reduction};
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x, w}, init, maps, iters,
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               Value wf = arith::SIToFPOp::create(nb, l, nb.getF32Type(), args[1]);
+               Value p = arith::MulFOp::create(nb, l, args[0], wf);
+               linalg::YieldOp::create(nb, l,
+                                       arith::AddFOp::create(nb, l, args[2], p).getResult());
              })
       .getResult(0);
 }
@@ -142,20 +208,18 @@ Value zeroPoint(OpBuilder &b, Location loc) {
                                DenseElementsAttr::get(type, int8_t(0)));
 }
 
-struct QuantizeDynamicPass
-    : mlir::qopt::impl::QuantizeDynamicBase<QuantizeDynamicPass> {
-  using QuantizeDynamicBase::QuantizeDynamicBase;
-
+/// Quantized weights and their scales as dense_resource constants.
+struct WeightConstants {
+  std::string prefix;
   unsigned counter = 0;
 
   std::string key(StringRef what) {
-    return ("qopt_int8_" + what + "_" + Twine(counter)).str();
+    return (prefix + what + "_" + Twine(counter)).str();
   }
 
-  /// Quantized weight and scales as constants.
-  std::pair<Value, Value> weightConstants(OpBuilder &b, Location loc,
-                                          const mlir::qopt::QuantizedWeight &q,
-                                          RankedTensorType wType) {
+  std::pair<Value, Value> operator()(OpBuilder &b, Location loc,
+                                     const mlir::qopt::QuantizedWeight &q,
+                                     RankedTensorType wType) {
     auto qType = RankedTensorType::get(wType.getShape(), b.getI8Type());
     Value wq = mlir::qopt::resourceConstant(b, loc, qType, q.values, key("w"));
     auto sType = RankedTensorType::get({static_cast<int64_t>(q.scales.size())},
@@ -164,6 +228,13 @@ struct QuantizeDynamicPass
     ++counter;
     return {wq, ws};
   }
+};
+
+struct QuantizeDynamicPass
+    : mlir::qopt::impl::QuantizeDynamicBase<QuantizeDynamicPass> {
+  using QuantizeDynamicBase::QuantizeDynamicBase;
+
+  WeightConstants weightConstants{"qopt_int8_"};
 
   /// tosa.matmul(x [B,M,K] f32, w [B,K,N] constant f32).
   void rewriteMatMul(tosa::MatMulOp op) {
@@ -240,6 +311,51 @@ struct QuantizeDynamicPass
       else
         rewriteConv(cast<tosa::Conv2DOp>(op));
     }
+  }
+};
+
+/// LLM.int8() (Dettmers et al. 2022) on tosa.matmul by a constant weight.
+struct QuantizeLLMInt8Pass
+    : mlir::qopt::impl::QuantizeLLMInt8Base<QuantizeLLMInt8Pass> {
+  using QuantizeLLMInt8Base::QuantizeLLMInt8Base;
+
+  WeightConstants weightConstants{"qopt_llm_int8_"};
+
+  void rewrite(tosa::MatMulOp op) {
+    auto values = mlir::qopt::constantValues(op.getB());
+    if (!values)
+      return;
+    auto wType = cast<RankedTensorType>(op.getB().getType());
+    mlir::qopt::QuantizedWeight q =
+        mlir::qopt::quantizePerChannel(*values, wType.getDimSize(2), 1);
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto [wq, ws] = weightConstants(b, loc, q, wType);
+    Value x = op.getA();
+    // Feature columns with any |x| above the threshold, found at run time.
+    Value colmax = absMax(b, loc, x, {2});
+    Value regular = splitColumns(b, loc, x, colmax, threshold, false);
+    Value outliers = splitColumns(b, loc, x, colmax, threshold, true);
+    // The rest: int8 with a scale per row of X and per column of W.
+    Value amax = absMax(b, loc, regular, {0, 1});
+    Value xq = quantizeActivation(b, loc, regular, amax, {0, 1});
+    auto accType = RankedTensorType::get(
+        cast<RankedTensorType>(op.getType()).getShape(), b.getI32Type());
+    Value acc = tosa::MatMulOp::create(b, loc, accType, xq, wq,
+                                       zeroPoint(b, loc), zeroPoint(b, loc));
+    // Outlier columns in f32 against the int8 weights (what bitsandbytes
+    // does with its fp16 outlier product), added back in the rescale.
+    Value out = mixedMatmul(b, loc, outliers, wq);
+    Value y = rescale(b, loc, acc, amax, {0, 1}, ws, Value(), out);
+    op.getResult().replaceAllUsesWith(y);
+    op.erase();
+  }
+
+  void runOnOperation() override {
+    for (const mlir::qopt::QuantCandidate &c :
+         mlir::qopt::findQuantCandidates(getOperation(), minElements))
+      if (auto mm = dyn_cast<tosa::MatMulOp>(c.op))
+        rewrite(mm);
   }
 };
 

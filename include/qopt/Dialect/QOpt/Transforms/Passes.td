@@ -280,6 +280,33 @@ def FuseQDQ : Pass<"qopt-fuse-qdq", "func::FuncOp"> {
                            "::mlir::quant::QuantDialect"];
 }
 
+def QuantizeLLMInt8 : Pass<"qopt-quantize-llm-int8", "func::FuncOp"> {
+  let summary = "LLM.int8(): vector-wise int8 matmuls, outlier feature columns in f32";
+  let description = [{
+    For every `tosa.matmul` by an f32 constant weight (Dettmers et al.,
+    LLM.int8(), 2022): the weight becomes int8 per output column (symmetric,
+    scale max|w| / 127) now. When the model runs, the feature columns k of
+    the activation with any |x| above `threshold` (over every row) are the
+    outliers: they are multiplied in f32 against the int8 weights (widened
+    as the runtime's GEMM kernel packs them, never stored wide); the other
+    columns are quantized to int8 with one scale per row (max |x| / 127)
+    and multiplied in int8 x int8 -> int32. One epilogue scales both by the
+    column scales and adds them. With no outliers the f32 product adds
+    zeros: it costs an f32 GEMM whatever the data (a gather of the outlier
+    columns would not).
+  }];
+  let options = [
+    Option<"threshold", "threshold", "float", /*default=*/"6.0f",
+           "|x| above which a feature column is an outlier">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave weights with fewer elements in f32">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::tosa::TosaDialect"];
+}
+
 def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
   let summary = "Vectorise elementwise linalg ops on buffers along their innermost dimension";
   let description = [{

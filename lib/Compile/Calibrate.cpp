@@ -83,7 +83,7 @@ LogicalResult mlir::qopt::calibrateModel(MLIRContext &ctx,
       opts.onStep(llvm::formatv("calibrate {0}/{1}", s + 1, samples.size()).str());
     outDirs.push_back(dir.path("run" + std::to_string(s)));
     if (failed(runModel(loc, observed.outputPath, samples[s], outDirs.back(),
-                        opts.runtimePrefix)))
+                        opts.runtimePrefix, "calibration run")))
       return failure();
   }
   if (failed(forEachObserved(loc, outDirs,

@@ -48,7 +48,8 @@ std::vector<std::string> mlir::qopt::listSamples(llvm::StringRef dir) {
 LogicalResult mlir::qopt::runModel(Location loc, llvm::StringRef so,
                                    llvm::StringRef inputs,
                                    llvm::StringRef outDir,
-                                   llvm::StringRef prefix) {
+                                   llvm::StringRef prefix,
+                                   llvm::StringRef what) {
   std::string qoptRun = resolveQOptPrefix(prefix) + "/bin/qopt-run";
   std::string log = (outDir + ".log").str();
   llvm::SmallVector<llvm::StringRef> args = {qoptRun, so, "--inputs", inputs,
@@ -60,7 +61,7 @@ LogicalResult mlir::qopt::runModel(Location loc, llvm::StringRef so,
                                      0, &err);
   if (rc != 0) {
     auto text = llvm::MemoryBuffer::getFile(log);
-    return emitError(loc) << "run of " << so << " on " << inputs
+    return emitError(loc) << what << " of " << so << " on " << inputs
                           << " failed: " << err
                           << (text ? (*text)->getBuffer() : "");
   }

@@ -23,9 +23,11 @@ LogicalResult compareModels(Location loc, llvm::StringRef candidate,
 std::vector<std::string> listSamples(llvm::StringRef dir);
 
 /// Runs the model library `so` on one sample with qopt-run, saving its
-/// outputs as output_K.pb files in `outDir`.
+/// outputs as output_K.pb files in `outDir`; a failure is reported as
+/// "`what` of SO on INPUTS failed".
 LogicalResult runModel(Location loc, llvm::StringRef so, llvm::StringRef inputs,
-                       llvm::StringRef outDir, llvm::StringRef prefix);
+                       llvm::StringRef outDir, llvm::StringRef prefix,
+                       llvm::StringRef what = "validation run");
 
 /// The directory holding qopt's bin/, include/ and lib/ (the parent of this
 /// executable's directory, in the build tree as in an install tree).

@@ -193,7 +193,7 @@ def _write_samples(samples, directory):
         os.makedirs(sub)
         for name, a in sample.items():
             if not name or "/" in name or "\0" in name or name in (".", ".."):
-                raise Error(f"validate: input name {name!r} cannot name a file")
+                raise Error(f"input name {name!r} cannot name a file")
             np.save(os.path.join(sub, name + ".npy"), np.ascontiguousarray(a))
 
 
@@ -207,6 +207,7 @@ def _check_target(target):
 
 
 def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
+            calibration_table=None, calibration_method=None,
             target="cpu", output_dir=None, keep_f32=None, validate=None,
             progress=None):
     """Compiles an ONNX model into a library and loads it.
@@ -216,8 +217,12 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
         comma-joined string composes recipes.
     input_shapes: {input name: shape tuple} for inputs with symbolic dims.
     calibration: an iterable of samples {input name: numpy array}, for the
-        recipes that calibrate (none available yet; checked against the
-        model's inputs).
+        recipes that calibrate (int8): the FP32 model runs on each and the
+        range of every quantized activation is measured.
+    calibration_table: path of a calibration table (JSON): written from
+        `calibration` when both are given, reused without it.
+    calibration_method: 'percentile' (default, 99.999), 'entropy', 'mse' or
+        'minmax': how ranges are chosen from the statistics.
     target: 'cpu' (the only one so far).
     output_dir: where MODEL.so, MODEL.h and MODEL.json (the report) are
         written; a temporary directory, removed with the model, by default.
@@ -245,9 +250,10 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
     ext = _ext()
     available = set(available_recipes())
     needing = [r for r in recipe_names if r in CALIBRATION_RECIPES and r in available]
-    if needing and samples is None:
+    if needing and samples is None and calibration_table is None:
         raise Error(f"recipe '{needing[0]}' needs calibration data: pass "
-                    "calibration=[{input name: array}, ...]")
+                    "calibration=[{input name: array}, ...] or a saved "
+                    "calibration_table")
     prefix = runtime_prefix()
     if checks is not None and not os.access(os.path.join(prefix, "bin", "qopt-run"),
                                             os.X_OK):
@@ -266,16 +272,30 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
             raise Error(f"cannot create output_dir '{out_dir}': {e}") from None
     try:
         with model_file(model) as (path, stem), \
-                tempfile.TemporaryDirectory(prefix="qopt-validate-") as data:
+                tempfile.TemporaryDirectory(prefix="qopt-validate-") as data, \
+                tempfile.TemporaryDirectory(prefix="qopt-calibrate-") as cal:
             so_path = os.path.join(out_dir, stem + ".so")
             report_path = os.path.join(out_dir, stem + ".json")
             if checks is not None:
                 _write_samples(checks, data)
+            # Samples reach the compiler only for recipes that calibrate;
+            # for the others they are just checked against the model.
+            calibrating = samples is not None and bool(needing)
+            if calibrating:
+                _write_samples(samples, cal)
             steps = _STEPS if checks is None else _STEPS[:-1] + ("validate-inputs", "load")
+            if calibrating:
+                steps = ("calibrate",) + steps
             with Progress(f"compile {stem}", steps, enabled=progress) as bar:
-                found = ext.compile_model(path, so_path, recipe_text, shapes, keep,
-                                          prefix, report_path, "", "",
-                                          data if checks is not None else "", bar.step)
+                def on_step(name):
+                    # "calibrate 3/8": progress within the calibrate step.
+                    (bar.detail if name.startswith("calibrate ") else bar.step)(name)
+                found = ext.compile_model(
+                    path, so_path, recipe_text, shapes, keep, prefix, report_path,
+                    "", "", data if checks is not None else "",
+                    cal if calibrating else "",
+                    os.fspath(calibration_table) if calibration_table is not None else "",
+                    calibration_method or "", on_step)
                 bar.step("load")
                 with open(report_path) as f:
                     report = json.load(f)

@@ -50,6 +50,11 @@ class Progress:
         self.current = name
         self._draw()
 
+    def detail(self, text):
+        """Shows `text` as what the current step is doing (not a new step)."""
+        self.current = text
+        self._draw()
+
     def close(self, ok=True):
         if not self.enabled or self._shown == 0:
             return

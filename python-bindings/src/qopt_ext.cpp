@@ -148,7 +148,10 @@ compileModel(const std::string &input, const std::string &output,
              const std::vector<std::string> &keepF32,
              const std::string &runtimePrefix, const std::string &reportPath,
              const std::string &dumpIRDir, const std::string &memoryPlotPath,
-             const std::string &validateInputsDir, nb::object onStep) {
+             const std::string &validateInputsDir,
+             const std::string &calibrationDir,
+             const std::string &calibrationTable,
+             const std::string &calibrationMethod, nb::object onStep) {
   ensureRegistered();
   qopt::CompileOptions opts;
   opts.inputPath = input;
@@ -160,6 +163,9 @@ compileModel(const std::string &input, const std::string &output,
   opts.dumpIRDir = dumpIRDir;
   opts.memoryPlotPath = memoryPlotPath;
   opts.validateInputsDir = validateInputsDir;
+  opts.calibrationDir = calibrationDir;
+  opts.calibrationTablePath = calibrationTable;
+  opts.calibrationMethod = calibrationMethod;
 
   std::exception_ptr callbackError;
   if (!onStep.is_none())
@@ -384,7 +390,9 @@ NB_MODULE(_qopt, m) {
         nb::arg("recipe"), nb::arg("input_shapes"), nb::arg("keep_f32"),
         nb::arg("runtime_prefix"), nb::arg("report_path"),
         nb::arg("dump_ir_dir"), nb::arg("memory_plot"),
-        nb::arg("validate_inputs"), nb::arg("on_step").none(),
+        nb::arg("validate_inputs"), nb::arg("calibration_dir"),
+        nb::arg("calibration_table"), nb::arg("calibration_method"),
+        nb::arg("on_step").none(),
         "Compiles an ONNX file to a model library; returns the warnings.");
   m.def("import_onnx", &importONNX, nb::arg("path"), nb::arg("input_shapes"),
         nb::arg("debug_info"), nb::arg("elide_weights"),

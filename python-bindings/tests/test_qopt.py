@@ -3,6 +3,7 @@ onnxruntime, every recipe, errors as qopt.Error, the IR functions, the
 progress display, and the README's example."""
 import glob
 import io
+import json
 import os
 import re
 import subprocess
@@ -104,7 +105,10 @@ def test_report_and_signature(path, fp32_models):
 @pytest.mark.parametrize("path", MODELS, ids=model_id)
 def test_every_recipe_round_trips(path, recipe, fp32_models, tmp_path):
     reference = fp32_models[model_id(path)]
-    model = qopt.compile(path, recipe=recipe, output_dir=str(tmp_path))
+    calibration = ([random_inputs(reference, seed) for seed in range(4)]
+                   if recipe == "int8" else None)
+    model = qopt.compile(path, recipe=recipe, output_dir=str(tmp_path),
+                         calibration=calibration)
     assert model.report["recipe"] == recipe
     assert os.path.isfile(tmp_path / (os.path.splitext(model_id(path))[0] + ".so"))
     feeds = random_inputs(model, 3)
@@ -116,7 +120,8 @@ def test_every_recipe_round_trips(path, recipe, fp32_models, tmp_path):
             # bf16 keeps 8 mantissa bits: cosine 0.999 against FP32 is the
             # bar of the precision recipes (test/e2e/test_precision.py).
             assert cosine(got[name], want[name]) >= 0.999, (recipe, name)
-    if recipe != "fp32":
+    # LLM.int8() quantizes linear layers only: cnn's convolutions stay f32.
+    if recipe != "fp32" and not (recipe == "llm-int8" and model_id(path) == "cnn.onnx"):
         assert model.report["weight_bytes"] <= 0.51 * model.report["weight_bytes_fp32"]
 
 
@@ -202,6 +207,26 @@ def test_calibration_argument_is_checked(fp32_models):
         qopt.compile(MLP, calibration=[{"wrong": np.zeros(3)}])
     with pytest.raises(qopt.Error, match="shape"):
         qopt.compile(MLP, calibration=[{spec.name: np.zeros((1, 1), np.float32)}])
+
+
+def test_int8_calibrates_saves_and_reuses_its_table(fp32_models, tmp_path):
+    reference = fp32_models["encoder.onnx"]
+    path = os.path.join(ROOT, "models", "encoder.onnx")
+    samples = [random_inputs(reference, seed) for seed in range(4)]
+    table = tmp_path / "table.json"
+    model = qopt.compile(path, recipe="int8", calibration=samples,
+                         calibration_table=table, calibration_method="entropy")
+    saved = json.load(open(table))
+    assert saved["method"] == "entropy" and saved["samples"] == 4
+    again = qopt.compile(path, recipe="int8", calibration_table=table)
+    feeds = random_inputs(reference, 9)
+    for name, want in model.run(feeds).items():
+        np.testing.assert_array_equal(again.run(feeds)[name], want)
+        assert cosine(want, reference.run(feeds)[name]) >= 0.99
+    with pytest.raises(qopt.Error, match="needs calibration data"):
+        qopt.compile(path, recipe="int8")
+    with pytest.raises(qopt.Error, match="unknown calibration method 'kl'"):
+        qopt.compile(path, recipe="int8", calibration=samples, calibration_method="kl")
 
 
 def test_validate_reports_accuracy_against_fp32(fp32_models):

@@ -67,6 +67,19 @@ def read_outputs(directory):
     return outs
 
 
+def save_matmul_model(path, w, m):
+    """An ONNX model y = x @ w (x: [m, K] input, w: [K, N] initializer),
+    its one node named "mm"."""
+    from onnx import TensorProto, helper
+    k, n = w.shape
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
+        [numpy_helper.from_array(w, "w")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
 def compile_model(model_path, out_so, extra_args=()):
     cmd = [tool("qopt-compile"), model_path, "-o", out_so, *extra_args]
     return subprocess.run(cmd, capture_output=True, text=True)

@@ -8,9 +8,7 @@ import json
 import os
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 import qopt_e2e
 
@@ -61,13 +59,8 @@ def test_int8_dynamic_matches_numpy_model(tmp_path):
     m, k, n = 5, 64, 48
     w = rng.standard_normal((k, n)).astype(np.float32)
     w[:, 7] = 0  # an all-zero output channel
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
-        [numpy_helper.from_array(w, "w")])
     path = str(tmp_path / "mm.onnx")
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    qopt_e2e.save_matmul_model(path, w, m)
     x = rng.standard_normal((m, k)).astype(np.float32) * 3
     x[2] = 0  # an all-zero row
     qopt_e2e.write_tensors(str(tmp_path / "in"), "input", {"x": x})
@@ -118,13 +111,8 @@ def test_llm_int8_matches_numpy_model_and_helps_outliers(tmp_path):
     rng = np.random.default_rng(11)
     m, k, n = 6, 64, 40
     w = rng.standard_normal((k, n)).astype(np.float32)
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
-        [numpy_helper.from_array(w, "w")])
     path = str(tmp_path / "mm.onnx")
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    qopt_e2e.save_matmul_model(path, w, m)
     x = rng.standard_normal((m, k)).astype(np.float32)
     x[:, 5] *= 40  # a systematic outlier feature, as LLMs have
     x[:, 9] *= 25

@@ -358,17 +358,9 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
   }
 
   void runOnOperation() override {
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<tosa::MatMulOp, tosa::Conv2DOp>(op))
-        ops.push_back(op);
-    });
-    for (Operation *op : ops) {
-      if (auto mm = dyn_cast<tosa::MatMulOp>(op))
-        fuseMatMul(mm);
-      else
-        fuseConv(cast<tosa::Conv2DOp>(op));
-    }
+    mlir::qopt::forEachProduct(
+        getOperation(), [&](tosa::MatMulOp op) { fuseMatMul(op); },
+        [&](tosa::Conv2DOp op) { fuseConv(op); });
   }
 };
 

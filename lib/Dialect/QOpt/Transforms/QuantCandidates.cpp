@@ -75,6 +75,22 @@ std::optional<std::vector<float>> mlir::qopt::constantValues(Value v) {
   return out;
 }
 
+void mlir::qopt::forEachProduct(func::FuncOp f,
+                                function_ref<void(tosa::MatMulOp)> onMatMul,
+                                function_ref<void(tosa::Conv2DOp)> onConv) {
+  SmallVector<Operation *> ops;
+  f.walk([&](Operation *op) {
+    if (isa<tosa::MatMulOp, tosa::Conv2DOp>(op))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    if (auto mm = dyn_cast<tosa::MatMulOp>(op))
+      onMatMul(mm);
+    else
+      onConv(cast<tosa::Conv2DOp>(op));
+  }
+}
+
 std::vector<QuantCandidate> mlir::qopt::findQuantCandidates(func::FuncOp f,
                                                             int64_t minElements) {
   std::vector<QuantCandidate> found;

@@ -11,6 +11,7 @@
 #include "qopt/Analysis/Calibration.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
 
 #include <optional>
@@ -38,6 +39,11 @@ struct QuantCandidate {
 /// `minElements` elements are left out.
 std::vector<QuantCandidate> findQuantCandidates(func::FuncOp f,
                                                 int64_t minElements = 0);
+
+/// Calls `onMatMul` / `onConv` on every tosa.matmul / tosa.conv2d of `f`,
+/// collected first so that the callbacks may replace them.
+void forEachProduct(func::FuncOp f, function_ref<void(tosa::MatMulOp)> onMatMul,
+                    function_ref<void(tosa::Conv2DOp)> onConv);
 
 /// The f32 values of a constant weight (arith.constant dense or
 /// dense_resource, or tosa.const), row-major, through tosa.reshape and

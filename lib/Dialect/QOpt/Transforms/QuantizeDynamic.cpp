@@ -300,17 +300,9 @@ struct QuantizeDynamicPass
   }
 
   void runOnOperation() override {
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<tosa::MatMulOp, tosa::Conv2DOp>(op))
-        ops.push_back(op);
-    });
-    for (Operation *op : ops) {
-      if (auto mm = dyn_cast<tosa::MatMulOp>(op))
-        rewriteMatMul(mm);
-      else
-        rewriteConv(cast<tosa::Conv2DOp>(op));
-    }
+    mlir::qopt::forEachProduct(
+        getOperation(), [&](tosa::MatMulOp op) { rewriteMatMul(op); },
+        [&](tosa::Conv2DOp op) { rewriteConv(op); });
   }
 };
 

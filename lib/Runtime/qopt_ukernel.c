@@ -437,6 +437,60 @@ static QOPT_AVX2 void micro_f32_avx2(int mr, int nr, int64_t kc,
   add_tile(tile, mr, nr, c, rowC, scn);
 }
 
+/* The sub-tile reading A where it lies (row r's element k at
+ * a[rowA[r] + kofA[k]]) instead of from a packed panel: for a narrow N
+ * (one or two NR strips, as the output channels of small convolutions),
+ * packing A would cost as much as the products it feeds. */
+QOPT_INLINE QOPT_AVX2 void
+micro_f32_avx2_sub_direct(const int rows, int64_t kc, const float *a,
+                          const int64_t *rowA, const int64_t *kofA,
+                          const float *bp, float *tile) {
+  __m256 acc[4][2];
+  const float *row[4];
+  for (int i = 0; i < 4; ++i)
+    if (i < rows) {
+      acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+      row[i] = a + rowA[i];
+    }
+  for (int64_t k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_load_ps(bp + k * NR), b1 = _mm256_load_ps(bp + k * NR + 8);
+    int64_t off = kofA[k];
+    for (int i = 0; i < 4; ++i)
+      if (i < rows) {
+        __m256 av = _mm256_broadcast_ss(row[i] + off);
+        acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
+      }
+  }
+  for (int i = 0; i < 4; ++i)
+    if (i < rows) {
+      _mm256_storeu_ps(tile + i * NR, acc[i][0]);
+      _mm256_storeu_ps(tile + i * NR + 8, acc[i][1]);
+    }
+}
+
+/* micro_f32_avx2 on unpacked A (see micro_f32_avx2_sub_direct). */
+static QOPT_AVX2 void micro_f32_avx2_direct(int mr, int nr, int64_t kc,
+                                            const float *a, const int64_t *rowA,
+                                            const int64_t *kofA,
+                                            const float *bp, float *c,
+                                            const int64_t *rowC, int64_t scn) {
+  _Alignas(32) float tile[MR * NR];
+  for (int r0 = 0; r0 < mr; r0 += 4)
+    for (int h = 0; h * 16 < nr; ++h) {
+      float *t = tile + r0 * NR + h * 16;
+      const float *b = bp + h * 16;
+      const int64_t *rows = rowA + r0;
+      switch (mr - r0 < 4 ? mr - r0 : 4) {
+      case 4: micro_f32_avx2_sub_direct(4, kc, a, rows, kofA, b, t); break;
+      case 3: micro_f32_avx2_sub_direct(3, kc, a, rows, kofA, b, t); break;
+      case 2: micro_f32_avx2_sub_direct(2, kc, a, rows, kofA, b, t); break;
+      default: micro_f32_avx2_sub_direct(1, kc, a, rows, kofA, b, t); break;
+      }
+    }
+  add_tile(tile, mr, nr, c, rowC, scn);
+}
+
 /* 4 rows x 16 columns of int32 sums: vpmaddwd multiplies the int16 pairs
  * and adds each pair into one int32 lane. */
 QOPT_INLINE QOPT_AVX2 void micro_s8_avx2_sub(const int rows, int64_t kc2,
@@ -553,6 +607,11 @@ static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
   _Alignas(64) float bpack[KC * NC];
   _Alignas(64) float apack[KC * MR];
   int64_t kofA[KC], kofB[KC], rowA[MR], rowC[MR];
+#ifdef QOPT_UK_X86
+  /* f32 A feeding at most two strips is read in place (AVX2). */
+  int direct = g_isa == ISA_AVX2 && a_is_f32(g->kind) &&
+               g->format == PACK_F32 && n1 - n0 <= 2 * NR;
+#endif
   for (int64_t k0 = 0; k0 < g->K; k0 += KC) {
     int64_t kc = g->K - k0 < KC ? g->K - k0 : KC;
     for (int64_t k = 0; k < kc; ++k)
@@ -562,6 +621,18 @@ static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
       int mr = m1 - mb < MR ? (int)(m1 - mb) : MR;
       for (int i = 0; i < mr; ++i)
         offsets(g->m, g->nm, mb + i, &rowA[i], &rowC[i]);
+#ifdef QOPT_UK_X86
+      if (direct) {
+        for (int64_t j = 0; n0 + j * NR < n1; ++j) {
+          int64_t nb = n0 + j * NR;
+          int nr = n1 - nb < NR ? (int)(n1 - nb) : NR;
+          micro_f32_avx2_direct(mr, nr, kc, (const float *)a, rowA, kofA,
+                                bpack + j * kc * NR,
+                                (float *)(c + nb * g->scn * 4), rowC, g->scn);
+        }
+        continue;
+      }
+#endif
       pack_a(g, a, rowA, mr, kofA, kc, apack);
       for (int64_t j = 0; n0 + j * NR < n1; ++j) {
         int64_t nb = n0 + j * NR;

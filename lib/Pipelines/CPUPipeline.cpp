@@ -26,6 +26,9 @@ qopt::CPUStages qopt::getCPUStages() {
           // Dequantize -> matmul/conv (QDQ models, the int8 recipe) as
           // integer kernels; what is left emulates in float.
           "func.func(qopt-fuse-qdq)",
+          // NCHW <-> NHWC transposes around convolutions cancel through
+          // the elementwise ops between them.
+          "func.func(tosa-reduce-transposes)",
           "convert-qopt-to-linalg",
           "func.func(tosa-optional-decompositions,tosa-to-linalg-named,"
           "tosa-to-linalg,tosa-to-arith,tosa-to-tensor)",

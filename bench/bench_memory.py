@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import qopt_e2e  # noqa: E402
 
 CHILD = r"""
-import json, resource, sys
+import json, sys
 import numpy as np
 engine, model, so, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 sys.path.insert(0, sys.argv[5])
@@ -39,7 +39,10 @@ elif engine == "onnxruntime":
     feeds = {i.name: rng.standard_normal(i.shape).astype(np.float32) for i in s.get_inputs()}
     for _ in range(runs):
         s.run(None, feeds)
-print(json.dumps({"peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a
+# child of a large parent would report the parent's peak.
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+print(json.dumps({"peak_rss_kib": int(hwm.split()[1])}))
 """
 
 

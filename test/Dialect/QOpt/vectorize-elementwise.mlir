@@ -8,10 +8,10 @@
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C8:.*]] {
-// CHECK: vector.transfer_read {{.*}} vector<1x1x8xf32>
-// CHECK: vector.transfer_read {{.*}}permutation_map{{.*}} vector<1x1x8xf32>
-// CHECK: arith.addf {{.*}} : vector<1x1x8xf32>
-// CHECK: vector.transfer_write {{.*}} : vector<1x1x8xf32>
+// CHECK: vector.transfer_read {{.*}} vector<8xf32>
+// CHECK: vector.transfer_read {{.*}} vector<8xf32>
+// CHECK: arith.addf {{.*}} : vector<8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>
 // CHECK-NOT: linalg.generic
 func.func @bias_add(%a: memref<1x32x64xf32>, %b: memref<1x1x64xf32>, %c: memref<1x32x64xf32>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (0, 0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
@@ -28,7 +28,7 @@ func.func @bias_add(%a: memref<1x32x64xf32>, %b: memref<1x1x64xf32>, %c: memref<
 
 // int8 quantization of 16 values a row: the f32 operand sets 8 lanes.
 // CHECK-LABEL: func.func @quantize
-// CHECK: arith.fptosi {{.*}} : vector<1x8xf32> to vector<1x8xi8>
+// CHECK: arith.fptosi {{.*}} : vector<8xf32> to vector<8xi8>
 func.func @quantize(%a: memref<4x16xf32>, %q: memref<4x16xi8>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
                   iterator_types = ["parallel", "parallel"]}
@@ -43,16 +43,41 @@ func.func @quantize(%a: memref<4x16xf32>, %q: memref<4x16xi8>) {
 
 // -----
 
-// Left as they are: reductions, an innermost size that 8 lanes do not
-// divide, a fill (constant yield), index arithmetic, and tensors.
+// A reduction along the innermost dimension (the max of a softmax row) is
+// vectorised whole: one 16-lane read per row, one horizontal reduction
+// combined with the row's output once, which then lives in a register, not
+// in memory.
+// CHECK-LABEL: func.func @row_max
+// CHECK: scf.for
+// CHECK: %[[V:.*]] = vector.transfer_read {{.*}} vector<16xf32>
+// CHECK: %[[R:.*]] = vector.transfer_read {{.*}} vector<1xf32>
+// CHECK: %[[O:.*]] = vector.extract %[[R]][0]
+// CHECK: vector.reduction <maximumf>, %[[V]], %[[O]] : vector<16xf32> into f32
+// CHECK-NOT: linalg.generic
+func.func @row_max(%a: memref<4x16xf32>, %r: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+    ins(%a : memref<4x16xf32>) outs(%r : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.maximumf %x, %o : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Left as they are: a reduction longer than 512 (vectorised whole it would
+// not fit the registers), an innermost size that 8 lanes do not divide, a
+// fill (constant yield), index arithmetic, and tensors.
 // CHECK-LABEL: func.func @kept
 // CHECK-NOT: vector.
 // CHECK-COUNT-4: linalg.generic
 // CHECK: return
-func.func @kept(%a: memref<4x16xf32>, %r: memref<4xf32>, %b: memref<4x10xf32>, %c: memref<4x10xf32>, %t: tensor<4x16xf32>) -> tensor<4x16xf32> {
+func.func @kept(%a: memref<4x16xf32>, %r: memref<4xf32>, %b: memref<4x10xf32>, %c: memref<4x10xf32>, %t: tensor<4x16xf32>, %long: memref<2x1024xf32>, %r2: memref<2xf32>) -> tensor<4x16xf32> {
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
                   iterator_types = ["parallel", "reduction"]}
-    ins(%a : memref<4x16xf32>) outs(%r : memref<4xf32>) {
+    ins(%long : memref<2x1024xf32>) outs(%r2 : memref<2xf32>) {
   ^bb0(%x: f32, %o: f32):
     %s = arith.addf %x, %o : f32
     linalg.yield %s : f32

@@ -39,6 +39,21 @@ int64_t lanes(linalg::GenericOp op, int64_t vectorBits) {
   return widest ? vectorBits / widest : 0;
 }
 
+/// One reduction loop, the innermost, of at most kMaxReduction iterations:
+/// vectorised whole (one vector per reduced row, then one horizontal
+/// reduction), so that the accumulator lives in registers. As scalar loops
+/// it lives in the output buffer, which LLVM cannot keep in a register
+/// (the arena's views may alias), and the loop does not vectorise.
+constexpr int64_t kMaxReduction = 512;
+
+bool isInnermostReduction(linalg::GenericOp op) {
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  return op.getNumReductionLoops() == 1 && op.getNumDpsInits() == 1 &&
+         iters.back() == utils::IteratorType::reduction &&
+         !ShapedType::isDynamic(ranges.back()) && ranges.back() <= kMaxReduction;
+}
+
 struct VectorizeElementwisePass
     : mlir::qopt::impl::VectorizeElementwiseBase<VectorizeElementwisePass> {
   using VectorizeElementwiseBase::VectorizeElementwiseBase;
@@ -67,7 +82,9 @@ struct VectorizeElementwisePass
       bool computed = yielded.getParentBlock() == op.getBody();
       if (plainBody && computed && op.getNumDpsInputs() > 0 &&
           op.hasPureBufferSemantics() &&
-          op.getNumLoops() == op.getNumParallelLoops() && op.getNumLoops() > 0 &&
+          (op.getNumLoops() == op.getNumParallelLoops() ||
+           isInnermostReduction(op)) &&
+          op.getNumLoops() > 0 &&
           // Rank <= 3 (unit dims are folded away earlier): upstream lowers
           // higher-rank transfers through stack temporaries, slower than
           // the scalar loop (measured on cnn), and fails at rank 7.
@@ -85,7 +102,8 @@ struct VectorizeElementwisePass
       if (v < 4 || !llvm::isPowerOf2_64(v) || ranges.back() % v)
         continue;
       SmallVector<int64_t> sizes(ranges.size(), 1);
-      sizes.back() = v;
+      // A reduction is vectorised whole along its reduced dimension.
+      sizes.back() = isInnermostReduction(op) ? ranges.back() : v;
       // The body and maps are the tile's: check them before tiling.
       if (failed(linalg::vectorizeOpPrecondition(op)))
         continue;
@@ -104,6 +122,14 @@ struct VectorizeElementwisePass
         rewriter.eraseOp(tile);
       rewriter.eraseOp(op);
     }
+    // Reductions: vector.multi_reduction over 1 x ... x 1 x R becomes one
+    // 1-D vector.reduction, which the LLVM lowering takes.
+    RewritePatternSet patterns(&getContext());
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerReduction);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
   }
 };
 

@@ -308,7 +308,7 @@ def QuantizeLLMInt8 : Pass<"qopt-quantize-llm-int8", "func::FuncOp"> {
 }
 
 def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
-  let summary = "Vectorise elementwise linalg ops on buffers along their innermost dimension";
+  let summary = "Vectorise elementwise ops and innermost reductions on buffers";
   let description = [{
     Tiles every all-parallel `linalg.generic` on buffers (rank <= 3, static
     shapes, byte-sized element types, an arith body with the math ops that
@@ -318,6 +318,13 @@ def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
     tile with upstream's linalg vectoriser. Loop bodies then load, compute
     and store whole vectors: LLVM need not prove that the arena's buffers do
     not alias, which it cannot, and that left these loops scalar.
+
+    A generic whose only reduction loop is the innermost (softmax's max and
+    sum, normalisation statistics) and at most 512 long is tiled to
+    1 x ... x 1 x R and vectorised whole: one vector per reduced row and
+    one horizontal `vector.reduction` (leading unit dims cast away, upstream's
+    multi-reduction lowering), so the accumulator never round-trips through
+    the output buffer.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",

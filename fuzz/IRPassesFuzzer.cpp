@@ -39,6 +39,11 @@ static const char *const kPipelines[] = {
     "builtin.module(convert-qopt-to-linalg)",
     "builtin.module(qopt-plan-buffers)",
     "builtin.module(qopt-prepare-entry)",
+    // The int8 recipes' passes on arbitrary TOSA + qopt.
+    "builtin.module(func.func(qopt-fuse-qdq),canonicalize)",
+    "builtin.module(func.func(qopt-insert-observers))",
+    "builtin.module(func.func(qopt-quantize-dynamic,qopt-quantize-llm-int8))",
+    "builtin.module(func.func(qopt-fuse-elementwise))",
 };
 
 static const DialectRegistry &getRegistry() {

@@ -60,7 +60,7 @@ public:
   Exporter(onnx::ModelProto &model, const ::qopt::CalibrationTable &table,
            ::qopt::ActivationScheme scheme, std::string modelDir,
            std::vector<std::string> &notes)
-      : model(model), graph(*model.mutable_graph()), table(table),
+      : graph(*model.mutable_graph()), table(table),
         scheme(scheme), modelDir(std::move(modelDir)), notes(notes) {
     for (auto &init : *graph.mutable_initializer())
       initializers[init.name()] = &init;
@@ -222,7 +222,6 @@ private:
     return "";
   }
 
-  onnx::ModelProto &model;
   onnx::GraphProto &graph;
   const ::qopt::CalibrationTable &table;
   ::qopt::ActivationScheme scheme;

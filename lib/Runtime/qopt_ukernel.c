@@ -182,7 +182,13 @@ static void pack_b(const gemm *g, const void *b, const int64_t *kofB,
       for (int64_t k = 0; k < kc; ++k, dst += NR) {
         if (g->kind == QOPT_UK_F32 && g->sbn == 1)
           memcpy(dst, (const float *)b + kofB[k] + nb, (size_t)nr * 4);
-        else
+        else if (g->kind == QOPT_UK_BF16 && g->sbn == 1) {
+          /* A contiguous bf16 row: shifts, which the compiler vectorises
+           * (no per-element dispatch). */
+          const uint16_t *src = (const uint16_t *)b + kofB[k] + nb;
+          for (int64_t n = 0; n < nr; ++n)
+            dst[n] = bf16_to_f32(src[n]);
+        } else
           for (int64_t n = 0; n < nr; ++n)
             dst[n] = load_b_f32(g->kind, b, kofB[k] + (nb + n) * g->sbn);
         for (int64_t n = nr; n < NR; ++n)
@@ -235,6 +241,10 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
         const float *row = (const float *)a + rowA[i];
         for (int64_t k = 0; k < kc; ++k)
           dst[k * MR + i] = row[kofA[k]];
+      } else if (g->kind == QOPT_UK_BF16) {
+        const uint16_t *row = (const uint16_t *)a + rowA[i];
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = bf16_to_f32(row[kofA[k]]);
       } else {
         for (int64_t k = 0; k < kc; ++k)
           dst[k * MR + i] = load_f32(g->kind, a, rowA[i] + kofA[k]);

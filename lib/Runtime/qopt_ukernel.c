@@ -396,75 +396,20 @@ micro_bf16_tile(const int mr, int nr, int64_t kc, const uint32_t *ap,
 #define QOPT_AVX2 __attribute__((target("avx2,fma")))
 
 /* AVX2 has 16 vector registers: the MR x NR tile runs as 4 x 16 sub-tiles
- * (8 accumulators, 2 B vectors, 1 broadcast). */
+ * (8 accumulators, 2 B vectors, 1 broadcast). Row i's element k is at
+ * row[i][kof[k]], or row[i][k * kstep] when kof is null: a packed A panel
+ * (row[i] = ap + i, kstep = MR), or A read where it lies. */
 QOPT_INLINE QOPT_AVX2 void micro_f32_avx2_sub(const int rows, int64_t kc,
-                                             const float *ap, const float *bp,
-                                             float *tile) {
+                                             const float *const *row,
+                                             const int64_t *kof, int64_t kstep,
+                                             const float *bp, float *tile) {
   __m256 acc[4][2];
   for (int i = 0; i < 4; ++i)
     if (i < rows)
       acc[i][0] = acc[i][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
     __m256 b0 = _mm256_load_ps(bp + k * NR), b1 = _mm256_load_ps(bp + k * NR + 8);
-    for (int i = 0; i < 4; ++i)
-      if (i < rows) {
-        __m256 av = _mm256_broadcast_ss(ap + k * MR + i);
-        acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
-        acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
-      }
-  }
-  for (int i = 0; i < 4; ++i)
-    if (i < rows) {
-      _mm256_storeu_ps(tile + i * NR, acc[i][0]);
-      _mm256_storeu_ps(tile + i * NR + 8, acc[i][1]);
-    }
-}
-
-static QOPT_AVX2 void micro_f32_avx2(int mr, int nr, int64_t kc,
-                                     const float *ap, const float *bp, float *c,
-                                     const int64_t *rowC, int64_t scn) {
-  _Alignas(32) float tile[MR * NR];
-  for (int r0 = 0; r0 < mr; r0 += 4)
-    for (int h = 0; h * 16 < nr; ++h) {
-      float *t = tile + r0 * NR + h * 16;
-      const float *a = ap + r0, *b = bp + h * 16;
-      switch (mr - r0 < 4 ? mr - r0 : 4) {
-      case 4: micro_f32_avx2_sub(4, kc, a, b, t); break;
-      case 3: micro_f32_avx2_sub(3, kc, a, b, t); break;
-      case 2: micro_f32_avx2_sub(2, kc, a, b, t); break;
-      default: micro_f32_avx2_sub(1, kc, a, b, t); break;
-      }
-    }
-  if (scn == 1 && nr == NR) {
-    for (int i = 0; i < mr; ++i) {
-      float *row = c + rowC[i];
-      for (int n = 0; n < NR; n += 8)
-        _mm256_storeu_ps(row + n, _mm256_add_ps(_mm256_loadu_ps(row + n),
-                                                _mm256_load_ps(tile + i * NR + n)));
-    }
-    return;
-  }
-  add_tile(tile, mr, nr, c, rowC, scn);
-}
-
-/* The sub-tile reading A where it lies (row r's element k at
- * a[rowA[r] + kofA[k]]) instead of from a packed panel: for a narrow N
- * (one or two NR strips, as the output channels of small convolutions),
- * packing A would cost as much as the products it feeds. */
-QOPT_INLINE QOPT_AVX2 void
-micro_f32_avx2_sub_direct(const int rows, int64_t kc, const float *a,
-                          const int64_t *rowA, const int64_t *kofA,
-                          const float *bp, float *tile) {
-  __m256 acc[4][2];
-  const float *row[4];
-  for (int i = 0; i < 4; ++i)
-    if (i < rows) {
-      acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-      row[i] = a + rowA[i];
-    }
-  for (int64_t k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_load_ps(bp + k * NR), b1 = _mm256_load_ps(bp + k * NR + 8);
-    int64_t off = kofA[k];
+    int64_t off = kof ? kof[k] : k * kstep;
     for (int i = 0; i < 4; ++i)
       if (i < rows) {
         __m256 av = _mm256_broadcast_ss(row[i] + off);
@@ -479,26 +424,60 @@ micro_f32_avx2_sub_direct(const int rows, int64_t kc, const float *a,
     }
 }
 
-/* micro_f32_avx2 on unpacked A (see micro_f32_avx2_sub_direct). */
-static QOPT_AVX2 void micro_f32_avx2_direct(int mr, int nr, int64_t kc,
-                                            const float *a, const int64_t *rowA,
-                                            const int64_t *kofA,
-                                            const float *bp, float *c,
-                                            const int64_t *rowC, int64_t scn) {
+/* The mr x nr tile from 4 x 16 sub-tiles, added into C. Inlined into each
+ * caller, so that `kof` (null or not) is known there. */
+QOPT_INLINE QOPT_AVX2 void micro_f32_avx2_rows(int mr, int nr, int64_t kc,
+                                              const float *const *row,
+                                              const int64_t *kof, int64_t kstep,
+                                              const float *bp, float *c,
+                                              const int64_t *rowC, int64_t scn) {
   _Alignas(32) float tile[MR * NR];
   for (int r0 = 0; r0 < mr; r0 += 4)
     for (int h = 0; h * 16 < nr; ++h) {
       float *t = tile + r0 * NR + h * 16;
       const float *b = bp + h * 16;
-      const int64_t *rows = rowA + r0;
+      const float *const *r = row + r0;
       switch (mr - r0 < 4 ? mr - r0 : 4) {
-      case 4: micro_f32_avx2_sub_direct(4, kc, a, rows, kofA, b, t); break;
-      case 3: micro_f32_avx2_sub_direct(3, kc, a, rows, kofA, b, t); break;
-      case 2: micro_f32_avx2_sub_direct(2, kc, a, rows, kofA, b, t); break;
-      default: micro_f32_avx2_sub_direct(1, kc, a, rows, kofA, b, t); break;
+      case 4: micro_f32_avx2_sub(4, kc, r, kof, kstep, b, t); break;
+      case 3: micro_f32_avx2_sub(3, kc, r, kof, kstep, b, t); break;
+      case 2: micro_f32_avx2_sub(2, kc, r, kof, kstep, b, t); break;
+      default: micro_f32_avx2_sub(1, kc, r, kof, kstep, b, t); break;
       }
     }
+  if (scn == 1 && nr == NR) {
+    for (int i = 0; i < mr; ++i) {
+      float *dst = c + rowC[i];
+      for (int n = 0; n < NR; n += 8)
+        _mm256_storeu_ps(dst + n, _mm256_add_ps(_mm256_loadu_ps(dst + n),
+                                                _mm256_load_ps(tile + i * NR + n)));
+    }
+    return;
+  }
   add_tile(tile, mr, nr, c, rowC, scn);
+}
+
+static QOPT_AVX2 void micro_f32_avx2(int mr, int nr, int64_t kc,
+                                     const float *ap, const float *bp, float *c,
+                                     const int64_t *rowC, int64_t scn) {
+  const float *row[MR];
+  for (int i = 0; i < MR; ++i)
+    row[i] = ap + i;
+  micro_f32_avx2_rows(mr, nr, kc, row, NULL, MR, bp, c, rowC, scn);
+}
+
+/* micro_f32_avx2 on A where it lies (row i's element k at
+ * a[rowA[i] + kofA[k]]): for a narrow N (one or two NR strips, as the
+ * output channels of small convolutions), packing A would cost as much as
+ * the products it feeds. */
+static QOPT_AVX2 void micro_f32_avx2_direct(int mr, int nr, int64_t kc,
+                                            const float *a, const int64_t *rowA,
+                                            const int64_t *kofA,
+                                            const float *bp, float *c,
+                                            const int64_t *rowC, int64_t scn) {
+  const float *row[MR];
+  for (int i = 0; i < mr; ++i)
+    row[i] = a + rowA[i];
+  micro_f32_avx2_rows(mr, nr, kc, row, kofA, 0, bp, c, rowC, scn);
 }
 
 /* 4 rows x 16 columns of int32 sums: vpmaddwd multiplies the int16 pairs

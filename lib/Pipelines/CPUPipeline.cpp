@@ -148,6 +148,9 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
       quantize += " percentile=" + std::to_string(options.percentile);
     quantize += "}),canonicalize";
   }
+  // Every int8 recipe stores embedding tables as int8 too.
+  if (!quantize.empty())
+    quantize = "func.func(qopt-quantize-embeddings)," + quantize;
   if (precision.empty())
     return quantize;
   if (!quantize.empty())

@@ -139,3 +139,50 @@ def test_llm_int8_matches_numpy_model_and_helps_outliers(tmp_path):
     err_llm = np.abs(outs["llm-int8"] - exact).max()
     err_dyn = np.abs(outs["int8-dynamic"] - exact).max()
     assert err_llm * 4 < err_dyn, (err_llm, err_dyn)
+
+
+@pytest.mark.parametrize("recipe", ["int8-dynamic", "llm-int8", "int8"])
+def test_embedding_table_is_int8(recipe, tmp_path):
+    """A Gather of an embedding table: every int8 recipe stores the table
+    as int8 with a scale per row, and the gathered rows are exactly the
+    dequantized table's (int8 value times the row scale, one f32 multiply)."""
+    from onnx import TensorProto, helper, numpy_helper
+    import onnx
+    rng = np.random.default_rng(7)
+    vocab, dim = 300, 64
+    table = rng.standard_normal((vocab, dim)).astype(np.float32)
+    table[5] = 0  # an all-zero row
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["emb", "ids"], ["y"], name="embed", axis=0)], "g",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, dim])],
+        [numpy_helper.from_array(table, "emb")])
+    path = str(tmp_path / "emb.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    ids = np.array([[0, 5, 299, -1, 17, 5]], np.int64)  # -1: the last row
+    qopt_e2e.write_tensors(str(tmp_path / "in"), "input", {"ids": ids})
+    extra = []
+    if recipe == "int8":
+        # No matmul to calibrate: the table is weight-only; a table is still
+        # required by the recipe, and an empty one serves.
+        cal = tmp_path / "t.json"
+        cal.write_text('{"format": "qopt-calibration-table", "version": 1, '
+                       '"method": "minmax", "tensors": {}}')
+        extra = ["--calibration-table", str(cal)]
+    c = qopt_e2e.compile_model(path, str(tmp_path / "m.so"),
+                               ["--recipe", recipe, "--report", str(tmp_path / "r.json"), *extra])
+    assert c.returncode == 0, c.stderr
+    report = json.load(open(tmp_path / "r.json"))
+    # 1 byte a value plus a 4-byte scale a row (of 64 values): 0.2656.
+    assert report["weight_bytes"] <= 0.27 * report["weight_bytes_fp32"], report
+    r = qopt_e2e.run_model(str(tmp_path / "m.so"), str(tmp_path / "in"),
+                           save_dir=str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    got = qopt_e2e.read_outputs(str(tmp_path / "out"))[0]
+    f32 = np.float32
+    s = np.abs(table).max(axis=1).astype(f32) / f32(127)
+    s[s == 0] = 1
+    q = np.clip(np.rint(table / s[:, None]), -127, 127).astype(np.int8)
+    rows = ids[0] % vocab
+    want = q[rows].astype(f32) * s[rows][:, None]
+    np.testing.assert_array_equal(got[0], want)

@@ -307,6 +307,24 @@ def QuantizeLLMInt8 : Pass<"qopt-quantize-llm-int8", "func::FuncOp"> {
                            "::mlir::tosa::TosaDialect"];
 }
 
+def QuantizeEmbeddings : Pass<"qopt-quantize-embeddings", "func::FuncOp"> {
+  let summary = "Embedding tables (constants read by gathers) as int8 with a scale per row";
+  let description = [{
+    A rank-2 f32 constant read only through `tensor.extract` inside
+    `linalg.generic` bodies (ONNX Gather of an initializer: an embedding
+    table) becomes int8 with one symmetric scale per row (max |row| / 127,
+    round half to even, as weights are quantized). Each read becomes an
+    int8 read, a scale read and one multiply; the f32 table is gone. A
+    table used any other way (a tied output projection) is left alone,
+    since both forms would then be stored.
+  }];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave tables with fewer elements in f32">,
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
   let summary = "Vectorise elementwise ops and innermost reductions on buffers";
   let description = [{

@@ -160,8 +160,10 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
     keep += (keep.empty() ? "" : ",") + k;
   std::string cast = "qopt-cast-precision{to=" + precision +
                      (keep.empty() ? "" : " keep-f32=" + keep) + "}";
-  return quantize + "func.func(" + cast + ",qopt-fold-casts),canonicalize,"
-         "func.func(qopt-fold-casts)";
+  // Dequantize -> matmul/conv (static int8, QDQ models) becomes integer
+  // before the cast would put a bf16 cast between them.
+  return quantize + "func.func(qopt-fuse-qdq," + cast +
+         ",qopt-fold-casts),canonicalize,func.func(qopt-fold-casts)";
 }
 
 std::string qopt::getCPUPipelineText() {

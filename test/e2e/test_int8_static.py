@@ -147,3 +147,25 @@ def test_int8_static_errors(tmp_path):
     assert "cannot read calibration table" in c.stderr and "missing.json" in c.stderr
     c = qopt_e2e.compile_model(model, so, ["--recipe", "int8,int8-dynamic"])
     assert c.returncode != 0 and "exclude each other" in c.stderr, c.stderr
+
+
+def test_int8_composes_with_bf16(tmp_path):
+    """--recipe int8,bf16: the calibrated matrix products stay integer (the
+    dequantize is fused before the precision cast could separate it from
+    its product); the rest runs in bf16."""
+    model = os.path.join(qopt_e2e.ROOT, "models", "encoder.onnx")
+    cal, val = str(tmp_path / "cal"), str(tmp_path / "val")
+    write_samples(model, cal, range(4))
+    write_samples(model, val, range(100, 102))
+    dump = tmp_path / "ir"
+    c = qopt_e2e.compile_model(model, str(tmp_path / "m.so"),
+                               ["--recipe", "int8,bf16", "--calibration", cal,
+                                "--report", str(tmp_path / "r.json"),
+                                "--validate-inputs", val, "--dump-ir", str(dump)])
+    assert c.returncode == 0, c.stderr
+    recipe_ir = (dump / "02-recipe.mlir").read_text()
+    int8_products = recipe_ir.count("xi8>, tensor<1xi8>, tensor<1xi8>) -> tensor<")
+    assert int8_products == 12, int8_products  # every calibrated MatMul
+    report = json.load(open(tmp_path / "r.json"))
+    for out in report["outputs"]:
+        assert out["cosine"] >= 0.99, out

@@ -75,6 +75,8 @@ public:
 
   std::string run() {
     std::vector<onnx::NodeProto> out;
+    if (std::string error = quantizeEmbeddings(out); !error.empty())
+      return error;
     llvm::StringMap<unsigned> seen;
     llvm::StringSet<> used;
     for (const onnx::NodeProto &node : graph.node()) {
@@ -106,6 +108,81 @@ public:
   }
 
 private:
+  /// Embedding tables, as qopt-quantize-embeddings stores them: a rank-2
+  /// f32 initializer read only as the data of Gather nodes becomes
+  /// DequantizeLinear(int8 table, a scale per row, axis 0), placed first.
+  std::string quantizeEmbeddings(std::vector<onnx::NodeProto> &out) {
+    llvm::StringMap<bool> gatheredOnly;
+    for (const auto &n : graph.node())
+      for (int i = 0; i < n.input_size(); ++i)
+        if (initializers.count(n.input(i))) {
+          bool gathered = n.op_type() == "Gather" && i == 0;
+          auto [it, fresh] = gatheredOnly.try_emplace(n.input(i), gathered);
+          if (!fresh)
+            it->second &= gathered;
+        }
+    for (const auto &o : graph.output())
+      gatheredOnly[o.name()] = false;
+    for (const auto &[name, only] : gatheredOnly) {
+      auto it = initializers.find(name.str());
+      if (!only || it == initializers.end())
+        continue;
+      const onnx::TensorProto &t = *it->second;
+      if (t.data_type() != onnx::TensorProto::FLOAT || t.dims_size() != 2)
+        continue;
+      std::vector<char> bytes;
+      if (auto e = onnx_import::readTensorBytes(t, modelDir, bytes))
+        return "embedding table '" + t.name() + "': " + *e;
+      int64_t rows = t.dims(0), cols = t.dims(1);
+      ::qopt::QuantizedWeight q = ::qopt::quantizePerChannel(
+          reinterpret_cast<const float *>(bytes.data()), bytes.size() / 4,
+          rows, cols);
+      std::string dq = addPerChannelDequantize(t.name(), {rows, cols}, q, 0,
+                                               t.name() + "/DequantizeLinear", out);
+      for (auto &n : *graph.mutable_node())
+        if (n.op_type() == "Gather" && n.input(0) == t.name())
+          n.set_input(0, dq);
+      replaced.insert(t.name());
+    }
+    return "";
+  }
+
+  /// Adds the int8 values, scales and zero points of `q` as initializers
+  /// and a DequantizeLinear node (quantized along `axis`) to `out`;
+  /// returns its output's name.
+  std::string addPerChannelDequantize(const std::string &weight,
+                                      std::vector<int64_t> dims,
+                                      const ::qopt::QuantizedWeight &q,
+                                      int64_t axis, const std::string &nodeName,
+                                      std::vector<onnx::NodeProto> &out) {
+    int64_t channels = dims[axis];
+    std::string wq = fresh(weight + "_quantized");
+    std::string ws = fresh(weight + "_scale");
+    std::string wz = fresh(weight + "_zero_point");
+    std::string wd = fresh(weight + "_dequantized");
+    std::vector<int8_t> zeros(channels, 0);
+    *graph.add_initializer() = makeTensor(wq, onnx::TensorProto::INT8, dims,
+                                          q.values.data(), q.values.size());
+    *graph.add_initializer() = makeTensor(ws, onnx::TensorProto::FLOAT,
+                                          {channels}, q.scales.data(),
+                                          q.scales.size() * 4);
+    *graph.add_initializer() = makeTensor(wz, onnx::TensorProto::INT8,
+                                          {channels}, zeros.data(), channels);
+    onnx::NodeProto dq;
+    dq.set_op_type("DequantizeLinear");
+    dq.set_name(fresh(nodeName));
+    dq.add_input(wq);
+    dq.add_input(ws);
+    dq.add_input(wz);
+    dq.add_output(wd);
+    onnx::AttributeProto *a = dq.add_attribute();
+    a->set_name("axis");
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(axis);
+    out.push_back(dq);
+    return wd;
+  }
+
   /// The float weights that only quantized nodes read are gone from the
   /// graph; the file should not carry them.
   void dropReplacedWeights() {
@@ -162,30 +239,9 @@ private:
         channels, inner);
 
     std::string base = node.name().empty() ? key : node.name();
-    std::string wq = fresh(w.name() + "_quantized");
-    std::string ws = fresh(w.name() + "_scale");
-    std::string wz = fresh(w.name() + "_zero_point");
-    std::string wd = fresh(w.name() + "_dequantized");
-    std::vector<int8_t> zeros(channels, 0);
-    *graph.add_initializer() = makeTensor(wq, onnx::TensorProto::INT8, dims,
-                                          q.values.data(), q.values.size());
-    *graph.add_initializer() = makeTensor(ws, onnx::TensorProto::FLOAT,
-                                          {channels}, q.scales.data(),
-                                          q.scales.size() * 4);
-    *graph.add_initializer() = makeTensor(wz, onnx::TensorProto::INT8,
-                                          {channels}, zeros.data(), channels);
-    onnx::NodeProto dqw;
-    dqw.set_op_type("DequantizeLinear");
-    dqw.set_name(fresh(base + "/weight/DequantizeLinear"));
-    dqw.add_input(wq);
-    dqw.add_input(ws);
-    dqw.add_input(wz);
-    dqw.add_output(wd);
-    onnx::AttributeProto *a = dqw.add_attribute();
-    a->set_name("axis");
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(axis);
-    out.push_back(dqw);
+    std::string wd = addPerChannelDequantize(w.name(), dims, q, axis,
+                                             base + "/weight/DequantizeLinear",
+                                             out);
 
     ::qopt::QuantParams p = ::qopt::activationParams(range, scheme);
     bool isUnsigned = scheme == ::qopt::ActivationScheme::Unsigned;

@@ -85,3 +85,53 @@ def test_export_needs_the_static_int8_recipe(tmp_path):
                                ["--recipe", "int8-dynamic", "--emit", "onnx"])
     assert c.returncode != 0
     assert "--emit onnx writes the static int8 recipe as a QDQ model" in c.stderr
+
+
+def test_exported_embedding_table_matches_qopt(tmp_path):
+    """An embedding table, int8 per row in qopt's int8 recipes, is exported
+    the same way (DequantizeLinear, axis 0), so that the exported model
+    still agrees with the compiled one: gathered rows exactly, then one
+    calibrated MatMul within f32 summation order (1e-5 on outputs of
+    magnitude ~10)."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(3)
+    table = rng.standard_normal((50, 16)).astype(np.float32)
+    w = rng.standard_normal((16, 8)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["emb", "ids"], ["x"], name="embed", axis=0),
+         helper.make_node("MatMul", ["x", "w"], ["y"], name="proj")], "g",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8])],
+        [numpy_helper.from_array(table, "emb"), numpy_helper.from_array(w, "w")])
+    path = str(tmp_path / "emb.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    cal = tmp_path / "cal"
+    for s in range(4):
+        qopt_e2e.write_tensors(str(cal / f"s{s}"), "input",
+                               {"ids": rng.integers(0, 50, (1, 4)).astype(np.int64)})
+    table_json = str(tmp_path / "t.json")
+    so = str(tmp_path / "m.so")
+    c = qopt_e2e.compile_model(path, so, ["--recipe", "int8", "--calibration", str(cal),
+                                          "--calibration-table", table_json])
+    assert c.returncode == 0, c.stderr
+    exported = str(tmp_path / "qdq.onnx")
+    c = qopt_e2e.compile_model(path, exported, ["--recipe", "int8", "--emit", "onnx",
+                                                "--calibration-table", table_json])
+    assert c.returncode == 0, c.stderr
+    model = onnx.load(exported)
+    onnx.checker.check_model(model, full_check=True)
+    assert "emb" not in {i.name for i in model.graph.initializer}
+    gather = next(n for n in model.graph.node if n.op_type == "Gather")
+    producer = {o: p for p in model.graph.node for o in p.output}
+    assert producer[gather.input[0]].op_type == "DequantizeLinear"
+
+    feeds = {"ids": np.array([[0, 49, 7, 7]], np.int64)}
+    qopt_e2e.write_tensors(str(tmp_path / "in"), "input", feeds)
+    r = qopt_e2e.run_model(so, str(tmp_path / "in"), save_dir=str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    got = qopt_e2e.read_outputs(str(tmp_path / "out"))[0]
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    want = ort.InferenceSession(exported, opts,
+                                providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)

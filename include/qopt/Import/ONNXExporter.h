@@ -30,7 +30,10 @@ struct QDQExportOptions {
 /// gets DequantizeLinear(int8 weight, per output channel, zero point 0)
 /// in place of its weight and QuantizeLinear -> DequantizeLinear (per
 /// tensor, the table's range) on its activation, with exactly the scales,
-/// zero points and int8 values the compiler chooses. `notes` receives what
+/// zero points and int8 values the compiler chooses; an embedding table (a
+/// rank-2 f32 initializer read only by Gather) becomes DequantizeLinear of
+/// int8 with a scale per row, as qopt-quantize-embeddings stores it. `notes`
+/// receives what
 /// was left in float and why. Returns an error message, or "".
 std::string exportQDQModel(llvm::StringRef inputPath, llvm::StringRef outputPath,
                            const QDQExportOptions &options,

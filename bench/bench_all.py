@@ -52,19 +52,10 @@ def ort_models(model, calibration, work):
     """onnxruntime's own quantized models of `model`."""
     from onnxruntime import quantization as oq
 
-    class Reader(oq.CalibrationDataReader):
-        def __init__(self):
-            self.it = iter(calibration)
-
-        def get_next(self):
-            return next(self.it, None)
-
     dyn = os.path.join(work, "ort-int8-dynamic.onnx")
     oq.quantize_dynamic(model, dyn, weight_type=oq.QuantType.QInt8)
     static = os.path.join(work, "ort-int8-static.onnx")
-    oq.quantize_static(model, static, Reader(), quant_format=oq.QuantFormat.QDQ,
-                       activation_type=oq.QuantType.QInt8,
-                       weight_type=oq.QuantType.QInt8, per_channel=True)
+    qopt_e2e.ort_quantize_static(model, static, calibration)
     return {"onnxruntime fp32": model, "onnxruntime int8-dyn": dyn,
             "onnxruntime int8-static": static}
 
@@ -99,8 +90,7 @@ def main():
         qopt_e2e.write_tensors(data, "input", feeds)
         calibration = [qopt_e2e.random_inputs(model, s) for s in range(1, 9)]
         cal_dir = os.path.join(mwork, "calibration")
-        for k, sample in enumerate(calibration):
-            qopt_e2e.write_tensors(os.path.join(cal_dir, f"s{k}"), "input", sample)
+        qopt_e2e.write_samples(cal_dir, calibration)
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = args.threads

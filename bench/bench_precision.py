@@ -83,8 +83,7 @@ def main():
         libs = {}
         calibration = [qopt_e2e.random_inputs(model, seed) for seed in range(1, 9)]
         cal_dir = os.path.join(work, name, "calibration")
-        for k, sample in enumerate(calibration):
-            qopt_e2e.write_tensors(os.path.join(cal_dir, f"s{k}"), "input", sample)
+        qopt_e2e.write_samples(cal_dir, calibration)
         for recipe in args.recipes:
             so = os.path.join(work, name, f"{recipe}.so")
             extra = ["--calibration", cal_dir] if "int8" in recipe.split(",") else []
@@ -107,19 +106,8 @@ def main():
                 q, opts, providers=["CPUExecutionProvider"])
         if "int8" in libs:
             # onnxruntime's static QDQ model, calibrated on the same samples.
-            from onnxruntime import quantization as oq
-
-            class Reader(oq.CalibrationDataReader):
-                def __init__(self):
-                    self.it = iter(calibration)
-
-                def get_next(self):
-                    return next(self.it, None)
-
             q = os.path.join(work, name, "ort-int8-static.onnx")
-            oq.quantize_static(model, q, Reader(), quant_format=oq.QuantFormat.QDQ,
-                               activation_type=oq.QuantType.QInt8,
-                               weight_type=oq.QuantType.QInt8, per_channel=True)
+            qopt_e2e.ort_quantize_static(model, q, calibration)
             sessions["onnxruntime int8-static"] = ort.InferenceSession(
                 q, opts, providers=["CPUExecutionProvider"])
         for sess in sessions.values():

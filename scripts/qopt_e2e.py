@@ -67,6 +67,30 @@ def read_outputs(directory):
     return outs
 
 
+def write_samples(directory, samples):
+    """Samples ({input name: array}) in qopt-compile's --calibration and
+    --validate-inputs layout: one sub-directory of input_K.pb per sample."""
+    for k, sample in enumerate(samples):
+        write_tensors(os.path.join(directory, f"s{k}"), "input", sample)
+
+
+def ort_quantize_static(model_path, out_path, samples):
+    """onnxruntime's quantize_static of the model (QDQ format, int8
+    activations, per-channel int8 weights) calibrated on `samples`."""
+    from onnxruntime import quantization as oq
+
+    class Reader(oq.CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(samples)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    oq.quantize_static(model_path, out_path, Reader(), quant_format=oq.QuantFormat.QDQ,
+                       activation_type=oq.QuantType.QInt8,
+                       weight_type=oq.QuantType.QInt8, per_channel=True)
+
+
 def save_matmul_model(path, w, m):
     """An ONNX model y = x @ w (x: [m, K] input, w: [K, N] initializer),
     its one node named "mm"."""

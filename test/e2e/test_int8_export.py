@@ -22,23 +22,28 @@ from onnx import numpy_helper
 import qopt_e2e
 
 
+def compile_and_export(model, samples, tmp_path):
+    """Calibrates on `samples`, compiles the int8 library and exports the
+    QDQ model from the saved table; returns (library, exported, table)."""
+    cal, table = str(tmp_path / "cal"), str(tmp_path / "table.json")
+    qopt_e2e.write_samples(cal, samples)
+    so = str(tmp_path / "m.so")
+    c = qopt_e2e.compile_model(model, so, ["--recipe", "int8", "--calibration", cal,
+                                           "--calibration-table", table])
+    assert c.returncode == 0, c.stderr
+    exported = str(tmp_path / "qdq.onnx")
+    c = qopt_e2e.compile_model(model, exported, ["--recipe", "int8", "--emit", "onnx",
+                                                 "--calibration-table", table])
+    assert c.returncode == 0, c.stderr
+    assert "warning" not in c.stderr, c.stderr
+    return so, exported, table
+
+
 @pytest.mark.parametrize("name", ["cnn", "encoder", "mlp"])
 def test_exported_qdq_model_matches_qopt(name, tmp_path):
     fp32 = os.path.join(qopt_e2e.ROOT, "models", name + ".onnx")
-    cal = tmp_path / "cal"
-    for seed in range(8):
-        qopt_e2e.write_tensors(str(cal / f"s{seed}"), "input",
-                               qopt_e2e.random_inputs(fp32, seed))
-    table = str(tmp_path / "table.json")
-    so = str(tmp_path / "m.so")
-    c = qopt_e2e.compile_model(fp32, so, ["--recipe", "int8", "--calibration", str(cal),
-                                          "--calibration-table", table])
-    assert c.returncode == 0, c.stderr
-    exported = str(tmp_path / "qdq.onnx")
-    c = qopt_e2e.compile_model(fp32, exported, ["--recipe", "int8", "--emit", "onnx",
-                                                "--calibration-table", table])
-    assert c.returncode == 0, c.stderr
-    assert "warning" not in c.stderr, c.stderr
+    so, exported, table = compile_and_export(
+        fp32, [qopt_e2e.random_inputs(fp32, seed) for seed in range(8)], tmp_path)
 
     model = onnx.load(exported)
     onnx.checker.check_model(model, full_check=True)
@@ -105,19 +110,9 @@ def test_exported_embedding_table_matches_qopt(tmp_path):
         [numpy_helper.from_array(table, "emb"), numpy_helper.from_array(w, "w")])
     path = str(tmp_path / "emb.onnx")
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    cal = tmp_path / "cal"
-    for s in range(4):
-        qopt_e2e.write_tensors(str(cal / f"s{s}"), "input",
-                               {"ids": rng.integers(0, 50, (1, 4)).astype(np.int64)})
-    table_json = str(tmp_path / "t.json")
-    so = str(tmp_path / "m.so")
-    c = qopt_e2e.compile_model(path, so, ["--recipe", "int8", "--calibration", str(cal),
-                                          "--calibration-table", table_json])
-    assert c.returncode == 0, c.stderr
-    exported = str(tmp_path / "qdq.onnx")
-    c = qopt_e2e.compile_model(path, exported, ["--recipe", "int8", "--emit", "onnx",
-                                                "--calibration-table", table_json])
-    assert c.returncode == 0, c.stderr
+    so, exported, _ = compile_and_export(
+        path, [{"ids": rng.integers(0, 50, (1, 4)).astype(np.int64)} for _ in range(4)],
+        tmp_path)
     model = onnx.load(exported)
     onnx.checker.check_model(model, full_check=True)
     assert "emb" not in {i.name for i in model.graph.initializer}

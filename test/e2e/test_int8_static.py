@@ -15,9 +15,7 @@ MODELS = sorted(glob.glob(os.path.join(qopt_e2e.ROOT, "models", "*.onnx")))
 
 
 def write_samples(model, directory, seeds):
-    for seed in seeds:
-        qopt_e2e.write_tensors(os.path.join(directory, f"sample{seed}"), "input",
-                               qopt_e2e.random_inputs(model, seed))
+    qopt_e2e.write_samples(directory, [qopt_e2e.random_inputs(model, s) for s in seeds])
 
 
 def outputs_of(so, inputs, out_dir):
@@ -63,10 +61,9 @@ def test_int8_static_recipe(model, tmp_path):
     c = qopt_e2e.compile_model(model, str(tmp_path / "again.so"),
                                ["--recipe", "int8", "--calibration-table", table])
     assert c.returncode == 0, c.stderr
-    first = outputs_of(str(tmp_path / "m.so"), os.path.join(val, "sample100"),
-                       str(tmp_path / "o1"))
-    again = outputs_of(str(tmp_path / "again.so"), os.path.join(val, "sample100"),
-                       str(tmp_path / "o2"))
+    sample = os.path.join(val, "s0")  # seed 100
+    first = outputs_of(str(tmp_path / "m.so"), sample, str(tmp_path / "o1"))
+    again = outputs_of(str(tmp_path / "again.so"), sample, str(tmp_path / "o2"))
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
 

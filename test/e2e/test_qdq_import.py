@@ -19,7 +19,7 @@ from onnx import numpy_helper
 
 import qopt_e2e
 
-quantization = pytest.importorskip("onnxruntime.quantization")
+pytest.importorskip("onnxruntime.quantization")
 
 
 def output_step(model, name):
@@ -39,18 +39,8 @@ def test_quantize_static_qdq_model(name, tmp_path):
     fp32 = os.path.join(qopt_e2e.ROOT, "models", name + ".onnx")
     samples = [qopt_e2e.random_inputs(fp32, seed) for seed in range(8)]
 
-    class Reader(quantization.CalibrationDataReader):
-        def __init__(self):
-            self.it = iter(samples)
-
-        def get_next(self):
-            return next(self.it, None)
-
     qdq = str(tmp_path / f"{name}_qdq.onnx")
-    quantization.quantize_static(
-        fp32, qdq, Reader(), quant_format=quantization.QuantFormat.QDQ,
-        activation_type=quantization.QuantType.QInt8,
-        weight_type=quantization.QuantType.QInt8, per_channel=True)
+    qopt_e2e.ort_quantize_static(fp32, qdq, samples)
     c = qopt_e2e.compile_model(qdq, str(tmp_path / "m.so"))
     assert c.returncode == 0, c.stderr
 

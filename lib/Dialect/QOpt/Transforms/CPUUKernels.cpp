@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "RewriteUtils.h"
 #include "qopt/Runtime/qopt_ukernel.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -69,44 +71,6 @@ std::optional<LinearExpr> linearize(AffineExpr e, unsigned numDims) {
   return std::nullopt;
 }
 
-/// True when the body computes out + in0 * in1 (operands possibly extended:
-/// extf for floats, extsi for signed integers, sitofp for int8 weights of
-/// an f32 product).
-bool isMultiplyAccumulate(linalg::LinalgOp op) {
-  Block *body = op.getBlock();
-  if (!body || body->getNumArguments() != 3 ||
-      body->getOperations().size() > 5)
-    return false;
-  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
-  if (!yield || yield.getNumOperands() != 1)
-    return false;
-  Operation *add = yield.getOperand(0).getDefiningOp();
-  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add))
-    return false;
-  Value acc = body->getArgument(2), product;
-  if (add->getOperand(0) == acc)
-    product = add->getOperand(1);
-  else if (add->getOperand(1) == acc)
-    product = add->getOperand(0);
-  else
-    return false;
-  Operation *mul = product.getDefiningOp();
-  if (!mul || !isa<arith::MulFOp, arith::MulIOp>(mul) ||
-      isa<arith::AddFOp>(add) != isa<arith::MulFOp>(mul))
-    return false;
-  auto stripExt = [](Value v) {
-    if (auto ext = v.getDefiningOp<arith::ExtFOp>())
-      return ext.getIn();
-    if (auto ext = v.getDefiningOp<arith::ExtSIOp>())
-      return ext.getIn();
-    if (auto ext = v.getDefiningOp<arith::SIToFPOp>())
-      return ext.getIn();
-    return v;
-  };
-  Value x = stripExt(mul->getOperand(0)), y = stripExt(mul->getOperand(1));
-  Value a = body->getArgument(0), b = body->getArgument(1);
-  return (x == a && y == b) || (x == b && y == a);
-}
 
 std::optional<qopt_uk_kind> kernelKind(Type a, Type b, Type c) {
   if (a.isF32() && b.isSignlessInteger(8) && c.isF32())
@@ -145,7 +109,7 @@ struct Description {
 
 std::optional<Description> describe(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !isMultiplyAccumulate(op))
+      op.getNumDpsInits() != 1 || !mlir::qopt::isMultiplyAccumulate(op))
     return std::nullopt;
   Value operands[3] = {op.getDpsInputOperand(0)->get(),
                        op.getDpsInputOperand(1)->get(),
@@ -323,3 +287,39 @@ struct CPUUKernelsPass
 };
 
 } // namespace
+
+bool mlir::qopt::isMultiplyAccumulate(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (!body || body->getNumArguments() != 3 ||
+      body->getOperations().size() > 5)
+    return false;
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (!yield || yield.getNumOperands() != 1)
+    return false;
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add))
+    return false;
+  Value acc = body->getArgument(2), product;
+  if (add->getOperand(0) == acc)
+    product = add->getOperand(1);
+  else if (add->getOperand(1) == acc)
+    product = add->getOperand(0);
+  else
+    return false;
+  Operation *mul = product.getDefiningOp();
+  if (!mul || !isa<arith::MulFOp, arith::MulIOp>(mul) ||
+      isa<arith::AddFOp>(add) != isa<arith::MulFOp>(mul))
+    return false;
+  auto stripExt = [](Value v) {
+    if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+      return ext.getIn();
+    if (auto ext = v.getDefiningOp<arith::ExtSIOp>())
+      return ext.getIn();
+    if (auto ext = v.getDefiningOp<arith::SIToFPOp>())
+      return ext.getIn();
+    return v;
+  };
+  Value x = stripExt(mul->getOperand(0)), y = stripExt(mul->getOperand(1));
+  Value a = body->getArgument(0), b = body->getArgument(1);
+  return (x == a && y == b) || (x == b && y == a);
+}

@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "RewriteUtils.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -28,33 +30,15 @@ using namespace mlir;
 
 namespace {
 
-/// Whether the body yields out + a * b (operands cast or not), as mixed-type
-/// products (f32 x widened int8) do, which upstream's contraction check
-/// does not recognise.
-bool yieldsMultiplyAccumulate(linalg::LinalgOp op) {
-  Block *body = op.getBlock();
-  auto yield = dyn_cast_or_null<linalg::YieldOp>(body ? body->getTerminator() : nullptr);
-  if (!yield || yield.getNumOperands() != 1 || op.getNumDpsInits() != 1)
-    return false;
-  Operation *add = yield.getOperand(0).getDefiningOp();
-  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add))
-    return false;
-  Value out = body->getArguments().back();
-  Value other = add->getOperand(0) == out   ? add->getOperand(1)
-                : add->getOperand(1) == out ? add->getOperand(0)
-                                            : Value();
-  return other && (other.getDefiningOp<arith::MulFOp>() ||
-                   other.getDefiningOp<arith::MulIOp>());
-}
-
 /// A contraction with reduction loops (matmul, batch matmul, convolution
-/// or their generic forms).
+/// or their generic forms, mixed-type products included: upstream's checks,
+/// or the GEMM kernel's own).
 bool isContraction(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalgOp.getNumReductionLoops() > 0 &&
          (linalg::isaContractionOpInterface(linalgOp) ||
           linalg::isaConvolutionOpInterface(linalgOp) ||
-          yieldsMultiplyAccumulate(linalgOp));
+          mlir::qopt::isMultiplyAccumulate(linalgOp));
 }
 
 /// A generic whose body yields one of its inputs unchanged.

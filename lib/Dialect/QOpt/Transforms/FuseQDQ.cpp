@@ -202,11 +202,6 @@ std::optional<IntWeight> intWeight(Value operand, unsigned channelDim) {
   return w;
 }
 
-Value zeroPoint(OpBuilder &b, Location loc) {
-  auto type = RankedTensorType::get({1}, b.getI8Type());
-  return tosa::ConstOp::create(b, loc, type,
-                               DenseElementsAttr::get(type, int8_t(0)));
-}
 
 /// y = f32(acc - corr[n]) * scale[n] (+ bias[n] or bias[0]); n the last
 /// dim of acc; `corr` may be null (zero point 0).
@@ -225,11 +220,7 @@ Value epilogue(OpBuilder &b, Location loc, Value acc, Value corr, Value scale,
   }
   if (bias) {
     ins.push_back(bias);
-    bool perChannel = cast<RankedTensorType>(bias.getType()).getDimSize(0) ==
-                      type.getDimSize(rank - 1);
-    maps.push_back(perChannel
-                       ? channel
-                       : AffineMap::get(rank, 0, getAffineConstantExpr(0, ctx)));
+    maps.push_back(mlir::qopt::biasMap(bias, type));
   }
   maps.push_back(id);
   Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
@@ -294,7 +285,8 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     if (!outType.getElementType().isF32() || !wType.hasStaticShape() ||
         wType.getDimSize(0) != 1)
       return;
-    auto w = intWeight(op.getB(), 2);
+    unsigned channelDim = mlir::qopt::outputChannelDim(op);
+    auto w = intWeight(op.getB(), channelDim);
     if (!w)
       return;
     OpBuilder b(op);
@@ -302,10 +294,10 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     if (!x)
       return; // what intActivation built is dead and folds away
     Location loc = op.getLoc();
-    Constants c = makeConstants(b, loc, *w, wType.getShape(), 2, *x);
+    Constants c = makeConstants(b, loc, *w, wType.getShape(), channelDim, *x);
     Value acc = tosa::MatMulOp::create(b, loc, outType.clone(b.getI32Type()),
-                                       x->value, c.weight, zeroPoint(b, loc),
-                                       zeroPoint(b, loc));
+                                       x->value, c.weight, mlir::qopt::int8ZeroPoint(b, loc),
+                                       mlir::qopt::int8ZeroPoint(b, loc));
     op.getResult().replaceAllUsesWith(
         epilogue(b, loc, acc, c.corr, c.scale, Value()));
     op.erase();
@@ -316,7 +308,8 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     auto wType = cast<RankedTensorType>(op.getWeight().getType());
     if (!outType.getElementType().isF32() || !wType.hasStaticShape())
       return;
-    auto w = intWeight(op.getWeight(), 0);
+    unsigned channelDim = mlir::qopt::outputChannelDim(op);
+    auto w = intWeight(op.getWeight(), channelDim);
     if (!w)
       return;
     OpBuilder b(op);
@@ -324,7 +317,7 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     if (!x)
       return;
     Location loc = op.getLoc();
-    Constants c = makeConstants(b, loc, *w, wType.getShape(), 0, *x);
+    Constants c = makeConstants(b, loc, *w, wType.getShape(), channelDim, *x);
     Value input = x->value;
     SmallVector<int64_t> pad(op.getPad());
     if (x->zeroPoint != 0 && llvm::any_of(pad, [](int64_t p) { return p; })) {
@@ -350,7 +343,7 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
         b, loc, DenseElementsAttr::get(zeroBias, int32_t(0)));
     Value acc = tosa::Conv2DOp::create(
         b, loc, outType.clone(b.getI32Type()), input, c.weight, noBias,
-        zeroPoint(b, loc), zeroPoint(b, loc), b.getDenseI64ArrayAttr(pad),
+        mlir::qopt::int8ZeroPoint(b, loc), mlir::qopt::int8ZeroPoint(b, loc), b.getDenseI64ArrayAttr(pad),
         op.getStrideAttr(), op.getDilationAttr(), TypeAttr::get(b.getI32Type()));
     op.getResult().replaceAllUsesWith(
         epilogue(b, loc, acc, c.corr, c.scale, op.getBias()));

@@ -65,23 +65,18 @@ struct InsertQDQPass : mlir::qopt::impl::InsertQDQBase<InsertQDQPass> {
   Value quantizeWeight(OpBuilder &b, const mlir::qopt::QuantCandidate &c,
                        unsigned index) {
     auto wType = cast<RankedTensorType>(c.weight.getType());
-    auto values = mlir::qopt::constantValues(c.weight);
-    if (!values)
+    auto q = mlir::qopt::quantizeProductWeight(c.op, c.weight);
+    if (!q)
       return {};
-    // tosa.matmul's weight is [1, K, N]: channel N, the last dim;
-    // tosa.conv2d's is [F, KH, KW, C]: channel F, the first.
-    bool isMatMul = isa<tosa::MatMulOp>(c.op);
-    int32_t axis = isMatMul ? 2 : 0;
+    int32_t axis = mlir::qopt::outputChannelDim(c.op);
     int64_t channels = wType.getDimSize(axis);
-    int64_t inner = isMatMul ? 1 : wType.getNumElements() / channels;
-    mlir::qopt::QuantizedWeight q = mlir::qopt::quantizePerChannel(*values, channels, inner);
 
     MLIRContext *ctx = b.getContext();
     Type i8 = IntegerType::get(ctx, 8);
     Value stored = mlir::qopt::resourceConstant(
         b, c.op->getLoc(), RankedTensorType::get(wType.getShape(), i8),
-        q.values, ("qopt_int8_weight_" + Twine(index)).str());
-    SmallVector<double> scales(q.scales.begin(), q.scales.end());
+        q->values, ("qopt_int8_weight_" + Twine(index)).str());
+    SmallVector<double> scales(q->scales.begin(), q->scales.end());
     SmallVector<int64_t> zeros(channels, 0);
     auto qType = quant::UniformQuantizedPerAxisType::get(
         quant::QuantizationFlags::Signed, i8, b.getF32Type(), scales, zeros,

@@ -128,6 +128,40 @@ std::vector<QuantCandidate> mlir::qopt::findQuantCandidates(func::FuncOp f,
   return found;
 }
 
+unsigned mlir::qopt::outputChannelDim(Operation *product) {
+  return isa<tosa::MatMulOp>(product) ? 2 : 0;
+}
+
+std::optional<QuantizedWeight>
+mlir::qopt::quantizeProductWeight(Operation *product, Value weight) {
+  auto values = constantValues(weight);
+  if (!values)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(weight.getType());
+  unsigned dim = outputChannelDim(product);
+  int64_t inner = 1;
+  for (int64_t d = dim + 1; d < type.getRank(); ++d)
+    inner *= type.getDimSize(d);
+  return quantizePerChannel(*values, type.getDimSize(dim), inner);
+}
+
+Value mlir::qopt::int8ZeroPoint(OpBuilder &b, Location loc) {
+  auto type = RankedTensorType::get({1}, b.getI8Type());
+  return tosa::ConstOp::create(b, loc, type,
+                               DenseElementsAttr::get(type, int8_t(0)));
+}
+
+AffineMap mlir::qopt::biasMap(Value bias, RankedTensorType result) {
+  MLIRContext *ctx = bias.getContext();
+  unsigned rank = result.getRank();
+  bool perChannel = cast<RankedTensorType>(bias.getType()).getDimSize(0) ==
+                    result.getDimSize(rank - 1);
+  return AffineMap::get(rank, 0,
+                        perChannel ? getAffineDimExpr(rank - 1, ctx)
+                                   : getAffineConstantExpr(0, ctx),
+                        ctx);
+}
+
 Value mlir::qopt::resourceConstant(OpBuilder &b, Location loc,
                                    RankedTensorType type, ArrayRef<char> bytes,
                                    StringRef key, size_t align) {

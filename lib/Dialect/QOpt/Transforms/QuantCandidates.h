@@ -58,6 +58,23 @@ inline QuantizedWeight quantizePerChannel(ArrayRef<float> w, int64_t channels,
   return ::qopt::quantizePerChannel(w.data(), w.size(), channels, inner);
 }
 
+/// The weight dim that holds output channels: N of tosa.matmul's
+/// [1, K, N], F of tosa.conv2d's [F, KH, KW, C].
+unsigned outputChannelDim(Operation *product);
+
+/// The constant `weight` of `product` (tosa.matmul or tosa.conv2d) quantized
+/// per output channel, in the op's layout; nullopt when it is not a
+/// constant the compiler can read.
+std::optional<QuantizedWeight> quantizeProductWeight(Operation *product,
+                                                     Value weight);
+
+/// A zero point of 0 as TOSA's integer products take it (tensor<1xi8>).
+Value int8ZeroPoint(OpBuilder &b, Location loc);
+
+/// How an epilogue over `result` (output channels in its last dim) reads a
+/// bias of [C] (per channel) or [1] (broadcast).
+AffineMap biasMap(Value bias, RankedTensorType result);
+
 /// A dense_resource constant holding `bytes`, so that the blob is written
 /// once into the model's weights (and counted in weight_bytes).
 Value resourceConstant(OpBuilder &b, Location loc, RankedTensorType type,

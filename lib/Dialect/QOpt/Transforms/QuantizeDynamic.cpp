@@ -113,10 +113,7 @@ Value rescale(OpBuilder &b, Location loc, Value acc, Value amax,
   SmallVector<AffineMap> maps = {id, selectDims(ctx, rank, keep), channel};
   if (bias) {
     ins.push_back(bias);
-    bool perChannel = cast<RankedTensorType>(bias.getType()).getDimSize(0) ==
-                      type.getDimSize(rank - 1);
-    maps.push_back(perChannel ? channel
-                              : AffineMap::get(rank, 0, getAffineConstantExpr(0, ctx)));
+    maps.push_back(mlir::qopt::biasMap(bias, type));
   }
   if (outliers) {
     ins.push_back(outliers);
@@ -201,12 +198,6 @@ Value mixedMatmul(OpBuilder &b, Location loc, Value x, Value w) {
       .getResult(0);
 }
 
-/// Symmetric quantization: every zero point is 0.
-Value zeroPoint(OpBuilder &b, Location loc) {
-  auto type = RankedTensorType::get({1}, b.getI8Type());
-  return tosa::ConstOp::create(b, loc, type,
-                               DenseElementsAttr::get(type, int8_t(0)));
-}
 
 /// Quantized weights and their scales as dense_resource constants.
 struct WeightConstants {
@@ -243,15 +234,15 @@ struct QuantizeDynamicPass
     if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
         !xType.hasStaticShape() || wType.getDimSize(0) != 1)
       return;
-    auto values = mlir::qopt::constantValues(op.getB());
-    if (!values || static_cast<int64_t>(values->size()) < minElements)
+    if (wType.getNumElements() < minElements)
       return;
-    int64_t n = wType.getDimSize(2);
-    mlir::qopt::QuantizedWeight q = mlir::qopt::quantizePerChannel(*values, n, 1);
+    auto q = mlir::qopt::quantizeProductWeight(op, op.getB());
+    if (!q)
+      return;
 
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto [wq, ws] = weightConstants(b, loc, q, wType);
+    auto [wq, ws] = weightConstants(b, loc, *q, wType);
     SmallVector<unsigned> keep = perRow ? SmallVector<unsigned>{0, 1}
                                         : SmallVector<unsigned>{};
     Value amax = absMax(b, loc, op.getA(), keep);
@@ -259,7 +250,7 @@ struct QuantizeDynamicPass
     auto accType = RankedTensorType::get(
         cast<RankedTensorType>(op.getType()).getShape(), b.getI32Type());
     Value acc = tosa::MatMulOp::create(b, loc, accType, xq, wq,
-                                       zeroPoint(b, loc), zeroPoint(b, loc));
+                                       mlir::qopt::int8ZeroPoint(b, loc), mlir::qopt::int8ZeroPoint(b, loc));
     Value y = rescale(b, loc, acc, amax, keep, ws, Value());
     op.getResult().replaceAllUsesWith(y);
     op.erase();
@@ -272,16 +263,15 @@ struct QuantizeDynamicPass
     if (!xType.getElementType().isF32() || !wType.hasStaticShape() ||
         !xType.hasStaticShape())
       return;
-    auto values = mlir::qopt::constantValues(op.getWeight());
-    if (!values || static_cast<int64_t>(values->size()) < minElements)
+    if (wType.getNumElements() < minElements)
       return;
-    int64_t f = wType.getDimSize(0);
-    mlir::qopt::QuantizedWeight q =
-        mlir::qopt::quantizePerChannel(*values, f, values->size() / f);
+    auto q = mlir::qopt::quantizeProductWeight(op, op.getWeight());
+    if (!q)
+      return;
 
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto [wq, ws] = weightConstants(b, loc, q, wType);
+    auto [wq, ws] = weightConstants(b, loc, *q, wType);
     Value amax = absMax(b, loc, op.getInput(), {});
     Value xq = quantizeActivation(b, loc, op.getInput(), amax, {});
     auto outType = cast<RankedTensorType>(op.getType());
@@ -290,7 +280,7 @@ struct QuantizeDynamicPass
         b, loc, DenseElementsAttr::get(
                     RankedTensorType::get({1}, b.getI32Type()), int32_t(0)));
     Value acc = tosa::Conv2DOp::create(
-        b, loc, accType, xq, wq, zeroBias, zeroPoint(b, loc), zeroPoint(b, loc),
+        b, loc, accType, xq, wq, zeroBias, mlir::qopt::int8ZeroPoint(b, loc), mlir::qopt::int8ZeroPoint(b, loc),
         op.getPadAttr(), op.getStrideAttr(), op.getDilationAttr(),
         TypeAttr::get(b.getI32Type()));
     // The f32 bias is [F] or [1] (broadcast by the rescale).
@@ -314,15 +304,13 @@ struct QuantizeLLMInt8Pass
   WeightConstants weightConstants{"qopt_llm_int8_"};
 
   void rewrite(tosa::MatMulOp op) {
-    auto values = mlir::qopt::constantValues(op.getB());
-    if (!values)
+    auto q = mlir::qopt::quantizeProductWeight(op, op.getB());
+    if (!q)
       return;
     auto wType = cast<RankedTensorType>(op.getB().getType());
-    mlir::qopt::QuantizedWeight q =
-        mlir::qopt::quantizePerChannel(*values, wType.getDimSize(2), 1);
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto [wq, ws] = weightConstants(b, loc, q, wType);
+    auto [wq, ws] = weightConstants(b, loc, *q, wType);
     Value x = op.getA();
     // Feature columns with any |x| above the threshold, found at run time.
     Value colmax = absMax(b, loc, x, {2});
@@ -334,7 +322,7 @@ struct QuantizeLLMInt8Pass
     auto accType = RankedTensorType::get(
         cast<RankedTensorType>(op.getType()).getShape(), b.getI32Type());
     Value acc = tosa::MatMulOp::create(b, loc, accType, xq, wq,
-                                       zeroPoint(b, loc), zeroPoint(b, loc));
+                                       mlir::qopt::int8ZeroPoint(b, loc), mlir::qopt::int8ZeroPoint(b, loc));
     // Outlier columns in f32 against the int8 weights (what bitsandbytes
     // does with its fp16 outlier product), added back in the rescale.
     Value out = mixedMatmul(b, loc, outliers, wq);

@@ -2,6 +2,7 @@
 #ifndef QOPT_LIB_DIALECT_QOPT_TRANSFORMS_REWRITEUTILS_H
 #define QOPT_LIB_DIALECT_QOPT_TRANSFORMS_REWRITEUTILS_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 
@@ -9,6 +10,12 @@
 #include <vector>
 
 namespace mlir::qopt {
+
+/// True when the body of `op` computes out + in0 * in1, operands possibly
+/// extended (extf for floats, extsi for signed integers, sitofp for int8
+/// weights of an f32 product): what the runtime's GEMM kernel computes, so
+/// what qopt-cpu-ukernels hands it and qopt-fuse-elementwise keeps whole.
+bool isMultiplyAccumulate(linalg::LinalgOp op);
 
 /// Verifies `op` alone without reporting: rewrites that try a candidate form
 /// (an op on another element type) use it to fall back when TOSA rejects the

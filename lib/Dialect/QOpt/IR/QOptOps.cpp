@@ -210,5 +210,65 @@ LogicalResult DequantizeOp::verify() {
                            getElementTypeOrSelf(getOutput().getType()));
 }
 
+//===----------------------------------------------------------------------===//
+// MatMulNBitsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulNBitsOp::verify() {
+  auto x = getInput().getType();
+  auto w = getWeights().getType();
+  auto s = getScales().getType();
+  auto y = getOutput().getType();
+  StringRef format = getFormat();
+  if (format != "symmetric" && format != "asymmetric" && format != "nf4")
+    return emitOpError("format must be symmetric, asymmetric or nf4, got '")
+           << format << "'";
+  int64_t k = getK(), group = getGroup();
+  if (group < 16 || !llvm::isPowerOf2_64(group))
+    return emitOpError("group ") << group
+                                 << " is not a power of two of at least 16";
+  if (k <= 0)
+    return emitOpError("k must be positive, got ") << k;
+  if (!w.hasStaticShape() || !s.hasStaticShape() || w.getRank() != 3 ||
+      s.getRank() != 2)
+    return emitOpError("expects static weights N x blocks x group/2 and "
+                       "scales N x blocks");
+  int64_t n = s.getDimSize(0), blocks = (k + group - 1) / group;
+  if (s.getDimSize(1) != blocks)
+    return emitOpError("scales have ")
+           << s.getDimSize(1) << " blocks per row; k " << k << " in groups of "
+           << group << " needs " << blocks;
+  if (w.getDimSize(0) != n || w.getDimSize(1) != blocks ||
+      w.getDimSize(2) != group / 2)
+    return emitOpError("weights must be ")
+           << n << "x" << blocks << "x" << group / 2 << ", got " << w;
+  bool asymmetric = format == "asymmetric";
+  if (asymmetric != static_cast<bool>(getZeros()))
+    return emitOpError(asymmetric ? "asymmetric format needs zero points"
+                                  : "only the asymmetric format takes zero "
+                                    "points");
+  if (auto zeros = getZeros()) {
+    auto z = zeros.getType();
+    if (!z.hasStaticShape() || z.getRank() != 2 || z.getDimSize(0) != n ||
+        z.getDimSize(1) != (blocks + 1) / 2)
+      return emitOpError("zero points must be ")
+             << n << "x" << (blocks + 1) / 2 << ", got " << z;
+  }
+  if (x.getRank() < 1 || y.getRank() != x.getRank())
+    return emitOpError("input and result must have the same rank (>= 1)");
+  int64_t xk = x.getDimSize(x.getRank() - 1);
+  if (!ShapedType::isDynamic(xk) && xk != k)
+    return emitOpError("input's last dimension is ")
+           << xk << ", expected k = " << k;
+  if (y.getDimSize(y.getRank() - 1) != n)
+    return emitOpError("result's last dimension must be N = ") << n;
+  for (int64_t d = 0; d + 1 < x.getRank(); ++d)
+    if (!ShapedType::isDynamic(x.getDimSize(d)) &&
+        !ShapedType::isDynamic(y.getDimSize(d)) &&
+        x.getDimSize(d) != y.getDimSize(d))
+      return emitOpError("input and result differ in dimension ") << d;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "qopt/Dialect/QOpt/IR/QOptOps.cpp.inc"

@@ -76,4 +76,49 @@ def QOpt_DequantizeOp : QOpt_Op<"dequantize", [Pure, SameOperandsAndResultShape]
   let hasVerifier = 1;
 }
 
+def QOpt_PackedInt4 : RankedTensorOf<[I8]>;
+
+def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
+  let summary = "Matrix product with 4-bit weights decoded as they are read";
+  let description = [{
+    `y[..., n] = sum_k x[..., k] * w(n, k)` over `k < K` (the `k`
+    attribute), where the weights are stored in onnxruntime's MatMulNBits
+    layout and never expanded: `weights` is `N x blocks x group/2` bytes,
+    one block of `group` (a power of two, at least 16) consecutive inputs
+    per row, element 2i of a block in the low nibble of byte i and 2i + 1 in
+    the high nibble; K is padded to whole blocks. `scales` is `N x blocks`.
+
+    The `format` attribute says how a code q in 0..15 decodes:
+    - `symmetric`:  `(q - 8) * scale` (no `zeros` operand);
+    - `asymmetric`: `(q - z) * scale`, with `zeros` `N x ceil(blocks/2)`
+      bytes holding block 2j's z in the low nibble and 2j + 1's in the high;
+    - `nf4`:        `nf4[q] * scale`, the 16-value normal-float codebook of
+      QLoRA (no `zeros`).
+
+    The CPU pipeline runs it on the runtime's kernel, which decodes in
+    registers; elsewhere it lowers to a `linalg.generic` that decodes inside
+    the reduction.
+
+    ```mlir
+    %y = qopt.matmul_nbits %x, %w, %s {format = "symmetric", group = 32 : i64, k = 64 : i64}
+        : (tensor<1x4x64xf32>, tensor<16x2x16xi8>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, QOpt_PackedInt4:$weights,
+                       RankedTensorOf<[F32]>:$scales,
+                       Optional<QOpt_PackedInt4>:$zeros, I64Attr:$k,
+                       I64Attr:$group, StrAttr:$format);
+  let results = (outs RankedTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weights `,` $scales (`,` $zeros^)? attr-dict `:`
+    `(` type($input) `,` type($weights) `,` type($scales) (`,` type($zeros)^)? `)`
+    `->` type($output)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getN() { return getScales().getType().getDimSize(0); }
+    int64_t getBlocks() { return getScales().getType().getDimSize(1); }
+  }];
+}
+
 #endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_TD

@@ -11,6 +11,7 @@
  * time, so the library still loads and runs on hosts without AVX-512.
  *===----------------------------------------------------------------------===*/
 #include "qopt/Runtime/qopt_ukernel.h"
+#include "qopt_nbits_decode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,7 @@ static inline float load_b_f32(qopt_uk_kind kind, const void *p, int64_t i) {
 
 /* Whether A holds f32 values. */
 static inline int a_is_f32(qopt_uk_kind kind) {
-  return kind == QOPT_UK_F32 || kind == QOPT_UK_F32_S8;
+  return kind == QOPT_UK_F32 || kind == QOPT_UK_F32_S8 || kind == QOPT_UK_F32_Q4;
 }
 
 /* The 16-bit pair element: bf16 bits, or int8 sign-extended to int16. */
@@ -177,6 +178,11 @@ static void pack_b(const gemm *g, const void *b, const int64_t *kofB,
                    int64_t kc, int64_t n0, int64_t nn, void *out) {
   for (int64_t j = 0; j * NR < nn; ++j) {
     int64_t nb = n0 + j * NR, nr = nn - j * NR < NR ? nn - j * NR : NR;
+    if (g->kind == QOPT_UK_F32_Q4) { /* K is contiguous: kofB[k] = k0 + k */
+      qopt_nbits_decode_strip((const qopt_uk_nbits *)b, kofB[0], kc, nb, nr,
+                              (float *)out + j * kc * NR, NR);
+      continue;
+    }
     if (g->format == PACK_F32) {
       float *dst = (float *)out + j * kc * NR;
       for (int64_t k = 0; k < kc; ++k, dst += NR) {
@@ -696,8 +702,10 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
     return;
   size_t esizeA = a_is_f32(g.kind) ? 4 : g.kind == QOPT_UK_S8 ? 1 : 2;
   size_t esizeB = g.kind == QOPT_UK_F32 ? 4
-                  : g.kind == QOPT_UK_S8 || g.kind == QOPT_UK_F32_S8 ? 1
-                                                                    : 2;
+                  : g.kind == QOPT_UK_S8 || g.kind == QOPT_UK_F32_S8 ||
+                          g.kind == QOPT_UK_F32_Q4
+                      ? 1
+                      : 2;
 
   /* Tasks: outer index x N blocks x M chunks, enough for every thread. */
   int threads = qopt_uk_num_threads();

@@ -39,10 +39,39 @@ typedef enum {
   QOPT_UK_F16 = 2,  /* f16 x f16 -> f32 */
   QOPT_UK_S8 = 3,   /* int8 x int8 -> int32 */
   QOPT_UK_F32_S8 = 4, /* f32 x int8 (widened to f32 when packed) -> f32 */
+  QOPT_UK_F32_Q4 = 5, /* f32 x 4-bit weights (decoded when packed) -> f32;
+                         B points to a qopt_uk_nbits */
 } qopt_uk_kind;
 
 void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
                       void *c);
+
+/* 4-bit weights in onnxruntime's MatMulNBits layout (see qopt.matmul_nbits):
+ * row n of N holds ceil(K / group) blocks of group / 2 bytes, element 2i in
+ * the low nibble of byte i; a code q decodes to (q - zero) * scale, with
+ * zero 8 (symmetric), the block's nibble of `zeros` (asymmetric), or to
+ * nf4[q] * scale. */
+typedef enum {
+  QOPT_NBITS_SYMMETRIC = 0,
+  QOPT_NBITS_ASYMMETRIC = 1,
+  QOPT_NBITS_NF4 = 2,
+} qopt_nbits_format;
+
+typedef struct {
+  const uint8_t *codes;  /* N x blocks x group/2 */
+  const float *scales;   /* N x blocks */
+  const uint8_t *zeros;  /* N x ceil(blocks/2), asymmetric only */
+  int64_t format, group, blocks;
+} qopt_uk_nbits;
+
+/* C[m, n] += sum_k A[m, k] * W[n, k] over the decoded weights, for
+ * desc = {QOPT_UK_ABI, format, M, K, N, group, A row stride, C row stride}
+ * (f32 A and C, strides in elements). Matrix-vector products (M <= 4) read
+ * each packed byte once and decode it in registers; larger M decodes one
+ * KC x NC block at a time into the GEMM's packing buffer. */
+void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
+                          const uint8_t *codes, const float *scales,
+                          const uint8_t *zeros, float *c);
 
 /* Threads used by the kernels: QOPT_NUM_THREADS when set (read when a model
  * is created), else every core OpenMP sees. */

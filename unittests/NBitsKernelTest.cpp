@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -42,6 +43,7 @@ const double kNF4[16] = {-1.0,
 
 struct Problem {
   int64_t m, k, n, group, format;
+  int64_t activations = QOPT_NBITS_F32_ACTIVATIONS;
   int64_t blocks() const { return (k + group - 1) / group; }
 };
 
@@ -104,6 +106,23 @@ void check(const Problem &p, unsigned seed) {
   for (int64_t i = 0; i < p.m; ++i)
     for (int64_t c = 0; c < p.k; ++c)
       a[i * lda + c] = float(int(rng() % 17) - 8) / 4;
+  // What the product reads: A itself, or (int8 activations) A quantized
+  // per 32 inputs as the kernel documents, dequantized in double.
+  std::vector<double> ax(a.begin(), a.end());
+  bool int8 = p.activations == QOPT_NBITS_INT8_ACTIVATIONS &&
+              p.format != QOPT_NBITS_NF4 && p.m <= 4 && p.k % 32 == 0 &&
+              p.group % 32 == 0;
+  if (int8)
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t c0 = 0; c0 < p.k; c0 += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; ++j)
+          amax = std::max(amax, std::fabs(a[i * lda + c0 + j]));
+        float inv = amax > 0 ? 127.f / amax : 0.f, s = amax / 127.f;
+        for (int j = 0; j < 32; ++j)
+          ax[i * lda + c0 + j] =
+              double(std::nearbyint(a[i * lda + c0 + j] * inv)) * s;
+      }
   std::vector<double> want(p.m * ldc), bound(p.m * ldc, 0.0);
   std::vector<float> c0(p.m * ldc);
   for (size_t i = 0; i < c0.size(); ++i)
@@ -111,11 +130,12 @@ void check(const Problem &p, unsigned seed) {
   for (int64_t i = 0; i < p.m; ++i)
     for (int64_t r = 0; r < p.n; ++r)
       for (int64_t c = 0; c < p.k; ++c) {
-        double t = a[i * lda + c] * decoded(p, w, r, c);
+        double t = ax[i * lda + c] * decoded(p, w, r, c);
         want[i * ldc + r] += t;
         bound[i * ldc + r] += std::fabs(t);
       }
-  int64_t desc[] = {QOPT_UK_ABI, p.format, p.m, p.k, p.n, p.group, lda, ldc};
+  int64_t desc[] = {QOPT_UK_ABI, p.format, p.m,   p.k,          p.n,
+                    p.group,     lda,      ldc,   p.activations};
   struct {
     const char *isa;
     int threads;
@@ -129,7 +149,10 @@ void check(const Problem &p, unsigned seed) {
     for (int64_t i = 0; i < p.m; ++i)
       for (int64_t r = 0; r < ldc; ++r) {
         size_t at = i * ldc + r;
-        double tol = p.format == QOPT_NBITS_NF4
+        // Exact products sum exactly; NF4 values and int8 activation scales
+        // are not dyadic: f32 rounding, within the recursive-summation
+        // bound over K terms.
+        double tol = p.format == QOPT_NBITS_NF4 || int8
                          ? 2.0 * p.k * 0x1p-24 * (bound[at] + std::fabs(c0[at]))
                          : 0.0;
         bad += !(std::fabs(c[at] - want[at]) <= tol);
@@ -154,10 +177,26 @@ TEST(NBitsKernel, EveryFormatPathAndShape) {
   unsetenv("QOPT_UK_ISA");
 }
 
+TEST(NBitsKernel, Int8Activations) {
+  // Integer dot products over int8 activations (matrix-vector only; the
+  // GEMM and NF4 fall back to f32, which the reference follows).
+  unsigned seed = 500;
+  for (int64_t format : {QOPT_NBITS_SYMMETRIC, QOPT_NBITS_ASYMMETRIC,
+                         QOPT_NBITS_NF4})
+    for (int64_t m : {1, 2, 4, 5})
+      for (int64_t k : {64, 96, 256})
+        for (int64_t group : {32, 128})
+          for (int64_t n : {3, 130})
+            check({m, k, n, group, format, QOPT_NBITS_INT8_ACTIVATIONS}, seed++);
+  unsetenv("QOPT_NUM_THREADS");
+  unsetenv("QOPT_UK_ISA");
+}
+
 TEST(NBitsKernel, LargeMatrixVector) {
   // Enough work for the threaded path of the matrix-vector kernel.
   check({1, 1024, 512, 128, QOPT_NBITS_SYMMETRIC}, 99);
   check({2, 512, 256, 64, QOPT_NBITS_ASYMMETRIC}, 98);
+  check({1, 1024, 512, 128, QOPT_NBITS_SYMMETRIC, QOPT_NBITS_INT8_ACTIVATIONS}, 97);
   unsetenv("QOPT_NUM_THREADS");
   unsetenv("QOPT_UK_ISA");
 }

@@ -10,6 +10,7 @@
 #include "qopt/Runtime/qopt_ukernel.h"
 #include "qopt_nbits_decode.h"
 
+#include <math.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -20,7 +21,9 @@
 #include <omp.h>
 #endif
 
-enum { GEMV_MAX_M = 4 };
+/* Matrix-vector products up to GEMV_MAX_M rows; their per-block sums of A
+ * live on the stack, so K / group is capped (larger goes to the GEMM). */
+enum { GEMV_MAX_M = 4, GEMV_MAX_BLOCKS = 4096, GEMV_MAX_INT8_K = 16384 };
 
 const float qopt_nf4_codebook[16] = {
     -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
@@ -75,7 +78,42 @@ typedef struct {
   const float *a;
   float *c;
   int64_t m, k, lda, ldc;
+  const float *xsum; /* m x blocks: sum of each row of A over each block */
+  /* int8 activations: A quantized per 32 inputs (xq m x k, each chunk of
+   * 32 stored as its 16 even then its 16 odd elements to match the
+   * nibble order; xs m x k/32 scales; zsum m x blocks: sum over each block
+   * of xs * sum(xq) for the zero point), or null. */
+  const int8_t *xq;
+  const float *xs, *zsum;
 } gemv;
+
+/* The int8-activation product in portable C: the same integer dot products
+ * per 32 inputs and the same scaling as the AVX2 kernel. */
+static void gemv_rows_int8_portable(const gemv *g, int64_t n0, int64_t n1) {
+  const qopt_uk_nbits *w = g->w;
+  int64_t rowBytes = w->blocks * (w->group / 2), chunks = w->group / 32;
+  for (int64_t n = n0; n < n1; ++n)
+    for (int64_t i = 0; i < g->m; ++i) {
+      float acc = 0.f;
+      for (int64_t blk = 0; blk < w->blocks; ++blk) {
+        float part = 0.f;
+        int64_t left = (g->k - blk * w->group) / 32;
+        for (int64_t c = 0; c < chunks && c < left; ++c) {
+          int64_t k0 = blk * w->group + c * 32;
+          const uint8_t *bytes = w->codes + n * rowBytes + k0 / 2;
+          const int8_t *xq = g->xq + i * g->k + k0;
+          int32_t dot = 0;
+          for (int j = 0; j < 16; ++j) /* xq: 16 even, then 16 odd */
+            dot += (bytes[j] & 15) * xq[j] + (bytes[j] >> 4) * xq[16 + j];
+          part += (float)dot * g->xs[i * (g->k / 32) + k0 / 32];
+        }
+        float sc = w->scales[n * w->blocks + blk];
+        acc += sc * part -
+               sc * (float)zero_point(w, n, blk) * g->zsum[i * w->blocks + blk];
+      }
+      g->c[i * g->ldc + n] += acc;
+    }
+}
 
 /* C[:, n] for rows n of one thread, portable C. */
 static void gemv_rows_portable(const gemv *g, int64_t n0, int64_t n1) {
@@ -107,86 +145,179 @@ static void gemv_rows_portable(const gemv *g, int64_t n0, int64_t n1) {
 
 #ifdef QOPT_NBITS_X86
 #define QOPT_AVX2 __attribute__((target("avx2,fma")))
+#define QOPT_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 
-/* 8 decoded values (codes - zero, or codebook entries) from 8 codes in
- * the low bytes of `codes`. */
-static inline QOPT_AVX2 __m256 decode8(__m128i codes, __m256i zero, int nf4,
-                                       __m256 lut_lo, __m256 lut_hi) {
-  __m256i q = _mm256_cvtepu8_epi32(codes);
-  if (nf4) {
-    __m256 lo = _mm256_permutevar8x32_ps(lut_lo, q);
-    __m256 hi = _mm256_permutevar8x32_ps(lut_hi, q);
-    /* code >= 8 takes the upper half: bit 3 moved to the sign bit */
-    return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(q, 28)));
-  }
-  return _mm256_cvtepi32_ps(_mm256_sub_epi32(q, zero));
+/* The 8 codes of 4 bytes as floats, in order: the 32-bit word broadcast to
+ * every lane, lane j shifted right by 4j and masked (no shuffles: they
+ * would bound the loop on cores with few shuffle ports); for NF4, their
+ * codebook values (halves chosen by bit 3). */
+QOPT_AVX2_INLINE __m256 codes8(const uint8_t *p, int nf4, __m256 lut_lo,
+                               __m256 lut_hi) {
+  int32_t word;
+  memcpy(&word, p, 4);
+  __m256i q = _mm256_and_si256(
+      _mm256_srlv_epi32(_mm256_set1_epi32(word),
+                        _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+      _mm256_set1_epi32(15));
+  if (!nf4)
+    return _mm256_cvtepi32_ps(q);
+  __m256 lo = _mm256_permutevar8x32_ps(lut_lo, q);
+  __m256 hi = _mm256_permutevar8x32_ps(lut_hi, q);
+  return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(q, 28)));
 }
 
-/* Rows n0..n1 of C for M rows of A (M <= 4), blocks of a multiple of 32
- * codes: 16 bytes hold 32 codes; low and high nibbles are split and
- * interleaved back into order, then widened 8 at a time. */
-static QOPT_AVX2 void gemv_rows_avx2(const gemv *g, int64_t n0, int64_t n1) {
+/* Rows n0..n1 of C for a compile-time M (<= 4) rows of A. Per block:
+ * sum_k x[k] q[k] accumulates in two independent registers per row, then
+ * scales; the zero point comes off once per block as scale * zero *
+ * sum(x over the block) (xsum, computed once per call), so the inner loop
+ * only widens codes and multiplies. */
+QOPT_AVX2_INLINE void gemv_rows_avx2_m(const gemv *g, int64_t n0, int64_t n1,
+                                       const int M) {
   const qopt_uk_nbits *w = g->w;
   int64_t rowBytes = w->blocks * (w->group / 2);
-  const __m128i mask = _mm_set1_epi8(15);
   const int nf4 = w->format == QOPT_NBITS_NF4;
   const __m256 lut_lo = _mm256_loadu_ps(qopt_nf4_codebook);
   const __m256 lut_hi = _mm256_loadu_ps(qopt_nf4_codebook + 8);
-  const int64_t m = g->m;
   for (int64_t n = n0; n < n1; ++n) {
     __m256 acc[GEMV_MAX_M];
-    for (int64_t i = 0; i < GEMV_MAX_M; ++i)
+    float corr[GEMV_MAX_M];
+    for (int i = 0; i < M; ++i) {
       acc[i] = _mm256_setzero_ps();
+      corr[i] = 0.f;
+    }
     const uint8_t *row = w->codes + n * rowBytes;
+    const float *scales = w->scales + n * w->blocks;
     for (int64_t blk = 0; blk < w->blocks; ++blk) {
-      __m256i zero = _mm256_set1_epi32(zero_point(w, n, blk));
       int64_t kb = blk * w->group;
-      int64_t full = g->k - kb < w->group ? (g->k - kb) / 32 * 32 : w->group;
-      __m256 part[GEMV_MAX_M];
-      for (int64_t i = 0; i < GEMV_MAX_M; ++i)
-        part[i] = _mm256_setzero_ps();
+      int64_t len = g->k - kb < w->group ? g->k - kb : w->group;
+      int64_t full = len / 32 * 32;
+      /* Independent sums, so that the FMA latency does not serialise an
+       * iteration: four per row for one or two rows, two beyond. */
+      __m256 p0[GEMV_MAX_M], p1[GEMV_MAX_M], p2[2], p3[2];
+      for (int i = 0; i < M; ++i)
+        p0[i] = p1[i] = _mm256_setzero_ps();
+      for (int i = 0; i < 2; ++i)
+        p2[i] = p3[i] = _mm256_setzero_ps();
+      const uint8_t *bytes = row + blk * (w->group / 2);
       for (int64_t k = 0; k < full; k += 32) {
-        __m128i bytes = _mm_loadu_si128((const __m128i *)(row + (kb + k) / 2));
-        __m128i lo = _mm_and_si128(bytes, mask);
-        __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-        __m128i c0 = _mm_unpacklo_epi8(lo, hi); /* codes 0..15 */
-        __m128i c1 = _mm_unpackhi_epi8(lo, hi); /* codes 16..31 */
-        __m256 v[4] = {decode8(c0, zero, nf4, lut_lo, lut_hi),
-                       decode8(_mm_srli_si128(c0, 8), zero, nf4, lut_lo, lut_hi),
-                       decode8(c1, zero, nf4, lut_lo, lut_hi),
-                       decode8(_mm_srli_si128(c1, 8), zero, nf4, lut_lo, lut_hi)};
-        for (int64_t i = 0; i < m; ++i) {
+        const uint8_t *q = bytes + k / 2;
+        __m256 v0 = codes8(q, nf4, lut_lo, lut_hi);
+        __m256 v1 = codes8(q + 4, nf4, lut_lo, lut_hi);
+        __m256 v2 = codes8(q + 8, nf4, lut_lo, lut_hi);
+        __m256 v3 = codes8(q + 12, nf4, lut_lo, lut_hi);
+        for (int i = 0; i < M; ++i) {
           const float *x = g->a + i * g->lda + kb + k;
-          for (int j = 0; j < 4; ++j)
-            part[i] = _mm256_fmadd_ps(_mm256_loadu_ps(x + 8 * j), v[j], part[i]);
+          p0[i] = _mm256_fmadd_ps(_mm256_loadu_ps(x), v0, p0[i]);
+          p1[i] = _mm256_fmadd_ps(_mm256_loadu_ps(x + 8), v1, p1[i]);
+          if (M <= 2) {
+            p2[i] = _mm256_fmadd_ps(_mm256_loadu_ps(x + 16), v2, p2[i]);
+            p3[i] = _mm256_fmadd_ps(_mm256_loadu_ps(x + 24), v3, p3[i]);
+          } else {
+            p0[i] = _mm256_fmadd_ps(_mm256_loadu_ps(x + 16), v2, p0[i]);
+            p1[i] = _mm256_fmadd_ps(_mm256_loadu_ps(x + 24), v3, p1[i]);
+          }
         }
       }
-      __m256 scale = _mm256_set1_ps(w->scales[n * w->blocks + blk]);
-      for (int64_t i = 0; i < m; ++i)
-        acc[i] = _mm256_fmadd_ps(part[i], scale, acc[i]);
-      /* A tail of fewer than 32 inputs (K not a multiple of 32). */
-      if (kb + full < g->k && full < w->group) {
-        float s = w->scales[n * w->blocks + blk];
-        int zp = zero_point(w, n, blk);
-        float tail[GEMV_MAX_M] = {0};
-        for (int64_t k = kb + full; k < g->k && k < kb + w->group; ++k) {
-          uint8_t byte = row[k / 2];
-          int code = k & 1 ? byte >> 4 : byte & 15;
-          float v = nf4 ? qopt_nf4_codebook[code] : (float)(code - zp);
-          for (int64_t i = 0; i < m; ++i)
-            tail[i] += g->a[i * g->lda + k] * v;
-        }
-        for (int64_t i = 0; i < m; ++i)
-          acc[i] = _mm256_add_ps(acc[i], _mm256_setr_ps(tail[i] * s, 0, 0, 0, 0, 0, 0, 0));
+      float tail[GEMV_MAX_M] = {0};
+      for (int64_t k = full; k < len; ++k) { /* fewer than 32 left */
+        uint8_t byte = bytes[k / 2];
+        int code = k & 1 ? byte >> 4 : byte & 15;
+        float v = nf4 ? qopt_nf4_codebook[code] : (float)code;
+        for (int i = 0; i < M; ++i)
+          tail[i] += g->a[i * g->lda + kb + k] * v;
+      }
+      float sc = scales[blk];
+      __m256 scale = _mm256_set1_ps(sc);
+      float zs = nf4 ? 0.f : sc * (float)zero_point(w, n, blk);
+      for (int i = 0; i < M; ++i) {
+        __m256 sum = _mm256_add_ps(p0[i], p1[i]);
+        if (M <= 2)
+          sum = _mm256_add_ps(sum, _mm256_add_ps(p2[i], p3[i]));
+        acc[i] = _mm256_fmadd_ps(sum, scale, acc[i]);
+        corr[i] += tail[i] * sc - zs * g->xsum[i * w->blocks + blk];
       }
     }
-    for (int64_t i = 0; i < m; ++i) {
+    for (int i = 0; i < M; ++i) {
       __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[i]),
                              _mm256_extractf128_ps(acc[i], 1));
       s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
       s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-      g->c[i * g->ldc + n] += _mm_cvtss_f32(s4);
+      g->c[i * g->ldc + n] += _mm_cvtss_f32(s4) + corr[i];
     }
+  }
+}
+
+/* int8 activations (llama.cpp's Q4 x Q8 scheme): 16 bytes hold 32 codes;
+ * low nibbles (the even inputs) and high nibbles (the odd ones) form one
+ * register of unsigned bytes, multiplied with the matching signed int8
+ * activations by vpmaddubsw (pairs summed in int16: at most 2 * 15 * 127)
+ * and vpmaddwd (int32), then scaled once per 32 inputs. About half the
+ * instructions of decoding to f32. */
+QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
+                                       const int M) {
+  const qopt_uk_nbits *w = g->w;
+  int64_t rowBytes = w->blocks * (w->group / 2), chunks = w->group / 32;
+  const __m128i mask = _mm_set1_epi8(15);
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t n = n0; n < n1; ++n) {
+    __m256 acc[GEMV_MAX_M];
+    float corr[GEMV_MAX_M];
+    for (int i = 0; i < M; ++i) {
+      acc[i] = _mm256_setzero_ps();
+      corr[i] = 0.f;
+    }
+    const uint8_t *row = w->codes + n * rowBytes;
+    for (int64_t blk = 0; blk < w->blocks; ++blk) {
+      __m256 part[GEMV_MAX_M];
+      for (int i = 0; i < M; ++i)
+        part[i] = _mm256_setzero_ps();
+      int64_t left = (g->k - blk * w->group) / 32; /* a last partial block */
+      for (int64_t c = 0; c < chunks && c < left; ++c) {
+        int64_t k0 = blk * w->group + c * 32;
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(row + k0 / 2));
+        __m256i codes = _mm256_set_m128i(
+            _mm_and_si128(_mm_srli_epi16(bytes, 4), mask),
+            _mm_and_si128(bytes, mask));
+        for (int i = 0; i < M; ++i) {
+          __m256i xq = _mm256_loadu_si256((const __m256i *)(g->xq + i * g->k + k0));
+          __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xq), ones);
+          part[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
+                                    _mm256_set1_ps(g->xs[i * (g->k / 32) + k0 / 32]),
+                                    part[i]);
+        }
+      }
+      float sc = w->scales[n * w->blocks + blk];
+      float zs = sc * (float)zero_point(w, n, blk);
+      for (int i = 0; i < M; ++i) {
+        acc[i] = _mm256_fmadd_ps(part[i], _mm256_set1_ps(sc), acc[i]);
+        corr[i] -= zs * g->zsum[i * w->blocks + blk];
+      }
+    }
+    for (int i = 0; i < M; ++i) {
+      __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[i]),
+                             _mm256_extractf128_ps(acc[i], 1));
+      s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+      s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+      g->c[i * g->ldc + n] += _mm_cvtss_f32(s4) + corr[i];
+    }
+  }
+}
+
+static QOPT_AVX2 void gemv_rows_int8_avx2(const gemv *g, int64_t n0, int64_t n1) {
+  switch (g->m) {
+  case 1: gemv_rows_int8_m(g, n0, n1, 1); break;
+  case 2: gemv_rows_int8_m(g, n0, n1, 2); break;
+  case 3: gemv_rows_int8_m(g, n0, n1, 3); break;
+  default: gemv_rows_int8_m(g, n0, n1, 4); break;
+  }
+}
+
+static QOPT_AVX2 void gemv_rows_avx2(const gemv *g, int64_t n0, int64_t n1) {
+  switch (g->m) { /* M as a constant: accumulators stay in registers */
+  case 1: gemv_rows_avx2_m(g, n0, n1, 1); break;
+  case 2: gemv_rows_avx2_m(g, n0, n1, 2); break;
+  case 3: gemv_rows_avx2_m(g, n0, n1, 3); break;
+  default: gemv_rows_avx2_m(g, n0, n1, 4); break;
   }
 }
 
@@ -196,6 +327,16 @@ static int have_avx2(void) { return strcmp(qopt_uk_isa(), "portable") != 0; }
 #endif
 
 static void gemv_rows(const gemv *g, int64_t n0, int64_t n1) {
+  if (g->xq) {
+#ifdef QOPT_NBITS_X86
+    if (have_avx2()) {
+      gemv_rows_int8_avx2(g, n0, n1);
+      return;
+    }
+#endif
+    gemv_rows_int8_portable(g, n0, n1);
+    return;
+  }
 #ifdef QOPT_NBITS_X86
   if (g->w->group % 32 == 0 && have_avx2()) {
     gemv_rows_avx2(g, n0, n1);
@@ -230,6 +371,34 @@ static void run_gemv(const gemv *g, int64_t n) {
 #endif
 }
 
+/* Rows of A as int8 per 32 inputs (scale max|x| / 127, round half to
+ * even), each chunk reordered even inputs first; and per weight block the
+ * sum of scale * sum(int8) that the zero point multiplies. */
+static void quantize_rows(const float *a, int64_t m, int64_t k, int64_t lda,
+                          int64_t group, int8_t *xq, float *xs, float *zsum) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t k0 = 0; k0 < k; k0 += 32) {
+      const float *x = a + i * lda + k0;
+      float amax = 0.f;
+      for (int j = 0; j < 32; ++j)
+        amax = fmaxf(amax, fabsf(x[j]));
+      float s = amax / 127.f, inv = amax > 0.f ? 127.f / amax : 0.f;
+      int32_t sum = 0;
+      int8_t *q = xq + i * k + k0;
+      for (int j = 0; j < 32; ++j) {
+        int v = (int)nearbyintf(x[j] * inv);
+        v = v > 127 ? 127 : v < -127 ? -127 : v;
+        q[(j & 1) * 16 + j / 2] = (int8_t)v;
+        sum += v;
+      }
+      xs[i * (k / 32) + k0 / 32] = s;
+      int64_t blk = k0 / group, blocks = (k + group - 1) / group;
+      if (k0 % group == 0)
+        zsum[i * blocks + blk] = 0.f;
+      zsum[i * blocks + blk] += s * (float)sum;
+    }
+}
+
 void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
                           const uint8_t *codes, const float *scales,
                           const uint8_t *zeros, float *c) {
@@ -238,8 +407,30 @@ void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
                      (K + group - 1) / group};
   if (M == 0 || N == 0)
     return;
-  if (M <= GEMV_MAX_M) {
-    gemv g = {&w, a, c, M, K, desc[6], desc[7]};
+  /* int8 activations where asked for and the shapes allow (32-input
+   * chunks, integer codes); otherwise f32. */
+  if (desc[8] == QOPT_NBITS_INT8_ACTIVATIONS && M <= GEMV_MAX_M &&
+      K <= GEMV_MAX_INT8_K && K % 32 == 0 && group % 32 == 0 &&
+      w.format != QOPT_NBITS_NF4) {
+    int8_t xq[GEMV_MAX_M * GEMV_MAX_INT8_K];
+    float xs[GEMV_MAX_M * GEMV_MAX_INT8_K / 32];
+    float zsum[GEMV_MAX_M * GEMV_MAX_INT8_K / 32];
+    quantize_rows(a, M, K, desc[6], group, xq, xs, zsum);
+    gemv g = {&w, a, c, M, K, desc[6], desc[7], NULL, xq, xs, zsum};
+    run_gemv(&g, N);
+    return;
+  }
+  if (M <= GEMV_MAX_M && w.blocks <= GEMV_MAX_BLOCKS) {
+    float xsum[GEMV_MAX_M * GEMV_MAX_BLOCKS];
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t blk = 0; blk < w.blocks; ++blk) {
+        float sum = 0.f;
+        int64_t kb = blk * group, ke = kb + group < K ? kb + group : K;
+        for (int64_t k = kb; k < ke; ++k)
+          sum += a[i * desc[6] + k];
+        xsum[i * w.blocks + blk] = sum;
+      }
+    gemv g = {&w, a, c, M, K, desc[6], desc[7], xsum, NULL, NULL, NULL};
     run_gemv(&g, N);
     return;
   }

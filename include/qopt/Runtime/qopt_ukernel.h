@@ -64,11 +64,22 @@ typedef struct {
   int64_t format, group, blocks;
 } qopt_uk_nbits;
 
+/* How a matrix-vector product reads A: in f32 (exact), or quantized to
+ * int8 per 32 inputs (max|x| / 127, round half to even) so that the dot
+ * products run on integer multiply-adds (llama.cpp's Q4 x Q8, onnxruntime's
+ * accuracy_level 4). Larger M always computes in f32. */
+typedef enum {
+  QOPT_NBITS_F32_ACTIVATIONS = 0,
+  QOPT_NBITS_INT8_ACTIVATIONS = 1,
+} qopt_nbits_activations;
+
 /* C[m, n] += sum_k A[m, k] * W[n, k] over the decoded weights, for
- * desc = {QOPT_UK_ABI, format, M, K, N, group, A row stride, C row stride}
- * (f32 A and C, strides in elements). Matrix-vector products (M <= 4) read
- * each packed byte once and decode it in registers; larger M decodes one
- * KC x NC block at a time into the GEMM's packing buffer. */
+ * desc = {QOPT_UK_ABI, format, M, K, N, group, A row stride, C row stride,
+ * activations} (f32 A and C, strides in elements). Matrix-vector products
+ * (M <= 4) read each packed byte once and decode it in registers (int8
+ * activations: when K and group are multiples of 32 and the format is not
+ * NF4); larger M decodes one KC x NC block at a time into the GEMM's
+ * packing buffer. */
 void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
                           const uint8_t *codes, const float *scales,
                           const uint8_t *zeros, float *c);

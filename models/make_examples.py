@@ -164,6 +164,97 @@ def make_encoder(rng, seq=32, d=64, heads=4, ff=128, layers=2):
     return graph
 
 
+def make_decoder(rng, seq=16, vocab=256, d=128, heads=4, ff=256, eps=1e-5):
+    """A LLaMA-like decoder block (no rotary embedding, no KV cache): embedding
+    Gather, RMSNorm as x * 1/sqrt(mean(x^2) + eps) * weight in primitive ops,
+    causal self-attention (additive -1e9 mask: exp underflows to exactly 0 in
+    every runtime), SwiGLU MLP (SiLU as x * Sigmoid(x)), final RMSNorm and an
+    untied LM head; matrices without bias, std 1/sqrt(fan_in). The weights
+    do not depend on `seq`, so seq=1 is the decode step of the same model."""
+    hd = d // heads
+    nodes, inits = [], []
+
+    def w(name, shape, scale, offset=0.0):
+        inits.append(_init(name, offset + rng.standard_normal(shape) * scale))
+        return name
+
+    def c(name, value, dtype=np.float32):
+        inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def node(op, ins, out, **attrs):
+        nodes.append(helper.make_node(op, ins, [out], name=out, **attrs))
+        return out
+
+    def rms_norm(x, p, square, invert):
+        # Three spellings of the same normalisation, so that the importer
+        # sees Pow and Mul for the square, Div and Reciprocal for 1/sqrt.
+        g = w(f"{p}.weight", (d,), 0.1, offset=1.0)
+        sq = (node("Pow", [x, "two"], f"{p}/Pow") if square == "pow"
+              else node("Mul", [x, x], f"{p}/Mul_sq"))
+        ms = node("ReduceMean", [sq], f"{p}/ReduceMean", axes=[-1], keepdims=1)
+        ms = node("Add", [ms, "eps"], f"{p}/Add")
+        rs = node("Sqrt", [ms], f"{p}/Sqrt")
+        if invert == "div":
+            y = node("Div", [x, rs], f"{p}/Div")
+        else:
+            y = node("Mul", [x, node("Reciprocal", [rs], f"{p}/Reciprocal")],
+                     f"{p}/Mul")
+        return node("Mul", [y, g], f"{p}/Mul_weight")
+
+    c("two", 2.0)
+    c("eps", eps)
+    c("heads_shape", [1, seq, heads, hd], np.int64)
+    c("model_shape", [1, seq, d], np.int64)
+    c("inv_sqrt_hd", 1.0 / np.sqrt(hd))
+    c("causal_mask", np.triu(np.full((seq, seq), -1e9), k=1))
+    x = node("Gather", [w("embed_tokens.weight", (vocab, d), 1.0), "input_ids"],
+             "/embed_tokens/Gather", axis=0)
+
+    p = "/layers.0"
+    h = rms_norm(x, f"{p}/input_layernorm", "pow", "div")
+    qkv = {}
+    for name in ("q", "k", "v"):
+        t = node("MatMul", [h, w(f"{p}.self_attn.{name}_proj.weight", (d, d), d ** -0.5)],
+                 f"{p}/self_attn/{name}_proj/MatMul")
+        t = node("Reshape", [t, "heads_shape"], f"{p}/self_attn/{name}_Reshape")
+        perm = [0, 2, 3, 1] if name == "k" else [0, 2, 1, 3]
+        qkv[name] = node("Transpose", [t], f"{p}/self_attn/{name}_Transpose", perm=perm)
+    s = node("MatMul", [qkv["q"], qkv["k"]], f"{p}/self_attn/MatMul")
+    s = node("Mul", [s, "inv_sqrt_hd"], f"{p}/self_attn/Mul_scale")
+    s = node("Add", [s, "causal_mask"], f"{p}/self_attn/Add_mask")
+    s = node("Softmax", [s], f"{p}/self_attn/Softmax", axis=-1)
+    o = node("MatMul", [s, qkv["v"]], f"{p}/self_attn/MatMul_1")
+    o = node("Transpose", [o], f"{p}/self_attn/Transpose_merge", perm=[0, 2, 1, 3])
+    o = node("Reshape", [o, "model_shape"], f"{p}/self_attn/Reshape_merge")
+    o = node("MatMul", [o, w(f"{p}.self_attn.o_proj.weight", (d, d), d ** -0.5)],
+             f"{p}/self_attn/o_proj/MatMul")
+    x = node("Add", [x, o], f"{p}/Add_attn_residual")
+
+    h = rms_norm(x, f"{p}/post_attention_layernorm", "mul", "reciprocal")
+    g = node("MatMul", [h, w(f"{p}.mlp.gate_proj.weight", (d, ff), d ** -0.5)],
+             f"{p}/mlp/gate_proj/MatMul")
+    u = node("MatMul", [h, w(f"{p}.mlp.up_proj.weight", (d, ff), d ** -0.5)],
+             f"{p}/mlp/up_proj/MatMul")
+    g = node("Mul", [g, node("Sigmoid", [g], f"{p}/mlp/act_fn/Sigmoid")],
+             f"{p}/mlp/act_fn/Mul")
+    m = node("Mul", [g, u], f"{p}/mlp/Mul")
+    m = node("MatMul", [m, w(f"{p}.mlp.down_proj.weight", (ff, d), ff ** -0.5)],
+             f"{p}/mlp/down_proj/MatMul")
+    x = node("Add", [x, m], f"{p}/Add_mlp_residual")
+
+    h = rms_norm(x, "/norm", "pow", "reciprocal")
+    nodes.append(helper.make_node(
+        "MatMul", [h, w("lm_head.weight", (d, vocab), d ** -0.5)], ["logits"],
+        name="/lm_head/MatMul"))
+    graph = helper.make_graph(
+        nodes, "decoder",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, seq])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, seq, vocab])],
+        inits)
+    return graph
+
+
 def save(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="qopt-examples")
@@ -179,6 +270,7 @@ def main():
     save(make_mlp(np.random.default_rng(1234)), os.path.join(out, "mlp.onnx"))
     save(make_cnn(np.random.default_rng(5678)), os.path.join(out, "cnn.onnx"))
     save(make_encoder(np.random.default_rng(91011)), os.path.join(out, "encoder.onnx"))
+    save(make_decoder(np.random.default_rng(121314)), os.path.join(out, "decoder.onnx"))
 
 
 if __name__ == "__main__":

@@ -122,8 +122,12 @@ def run_model(so_path, data_dir, expected_dir=None, save_dir=None, extra=()):
 # atol 1e-7) are tighter than fp32 itself: the encoder's LayerNormalization
 # outputs have unit scale and some elements near zero, where summing 64-128
 # terms in another order moves results by ~1e-6 absolute (about 10 ulps of
-# 1.0).
-EXAMPLE_TOLERANCES = {"encoder.onnx": ("1e-3", "1e-5")}
+# 1.0). The decoder's logits (std 1, |max| ~3.6) come out of seven matrix
+# products over 128-256 terms, three RMSNorm reductions and a softmax: the
+# measured difference is <= 2e-6 absolute (8 ulps at the largest logits,
+# seeds 0-3), which a relative test cannot bound for the logits near zero.
+EXAMPLE_TOLERANCES = {"encoder.onnx": ("1e-3", "1e-5"),
+                      "decoder.onnx": ("1e-3", "1e-5")}
 
 
 def example_tolerance(model_path):

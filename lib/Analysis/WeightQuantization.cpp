@@ -181,8 +181,8 @@ Grid fitGrid(const float *v, int64_t len, int64_t stride, Int4Format format) {
 }
 
 /// Assembles the stored form from per-element codes and per-block grids
-/// (rows x blocks). Padding past K holds the code of 0.0 (the zero point),
-/// as onnxruntime's quantizer writes it after padding W with zeros.
+/// (rows x blocks). Codes past K stay 0, as onnxruntime's
+/// MatMulNBitsQuantizer leaves them.
 Int4Weights assemble(const std::vector<uint8_t> &codes,
                      const std::vector<Grid> &grids, int64_t rows,
                      int64_t cols, int64_t group, Int4Format format) {
@@ -208,15 +208,6 @@ Int4Weights assemble(const std::vector<uint8_t> &codes,
         byte = (b & 1) ? uint8_t((byte & 0x0F) | (z << 4))
                        : uint8_t((byte & 0xF0) | z);
       }
-  }
-  if (format != Int4Format::NF4 && cols % group) {
-    int64_t b = blocks - 1, bytes = blockBytes(group);
-    for (int64_t n = 0; n < rows; ++n) {
-      uint8_t z = grids[n * blocks + b].zero & 0xF;
-      uint8_t *blk = q.packed.data() + (n * blocks + b) * bytes;
-      for (int64_t i = cols % group; i < group; ++i)
-        blk[i / 2] |= (i & 1) ? uint8_t(z << 4) : z;
-    }
   }
   return q;
 }

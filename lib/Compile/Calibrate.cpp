@@ -10,6 +10,7 @@
 #include "ModelArtifacts.h"
 #include "Validate.h"
 #include "qopt/Analysis/CalibrationTable.h"
+#include "qopt/Analysis/LayerInputs.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -19,10 +20,12 @@ using namespace mlir::qopt;
 
 static constexpr llvm::StringLiteral kObservePrefix = "qopt.observe:";
 
-/// Feeds every observer output of the runs in `outDirs` to `visit`.
+/// Feeds every observer output of the runs in `outDirs` to `visit` (with
+/// the size of its last dimension).
 static LogicalResult
 forEachObserved(Location loc, llvm::ArrayRef<std::string> outDirs,
-                llvm::function_ref<void(llvm::StringRef, const std::vector<float> &)>
+                llvm::function_ref<void(llvm::StringRef, const std::vector<float> &,
+                                        int64_t)>
                     visit) {
   std::vector<float> values;
   for (const std::string &out : outDirs) {
@@ -37,7 +40,7 @@ forEachObserved(Location loc, llvm::ArrayRef<std::string> outDirs,
       if (!name.consume_front(kObservePrefix))
         continue;
       values.assign(t.values.begin(), t.values.end());
-      visit(name, values);
+      visit(name, values, t.shape.empty() ? 1 : t.shape.back());
     }
   }
   return success();
@@ -45,7 +48,8 @@ forEachObserved(Location loc, llvm::ArrayRef<std::string> outDirs,
 
 LogicalResult mlir::qopt::calibrateModel(MLIRContext &ctx,
                                          const CompileOptions &opts,
-                                         llvm::StringRef tablePath) {
+                                         llvm::StringRef tablePath,
+                                         llvm::StringRef layerInputsDir) {
   Location loc = FileLineColLoc::get(&ctx, opts.inputPath, 0, 0);
   ::qopt::CalibrationTable table;
   if (!opts.calibrationMethod.empty()) {
@@ -86,13 +90,37 @@ LogicalResult mlir::qopt::calibrateModel(MLIRContext &ctx,
                         opts.runtimePrefix, "calibration run")))
       return failure();
   }
+  if (!layerInputsDir.empty()) {
+    ::qopt::LayerInputsCollector inputs;
+    std::string error;
+    bool any = false;
+    if (failed(forEachObserved(
+            loc, outDirs,
+            [&](llvm::StringRef key, const std::vector<float> &v, int64_t cols) {
+              any = true;
+              if (error.empty())
+                error = inputs.add(key.str(), v.data(), v.size(), cols);
+            })))
+      return failure();
+    if (error.empty())
+      error = inputs.write(layerInputsDir.str());
+    if (!error.empty())
+      return emitError(loc) << error;
+    if (!any)
+      return emitError(loc) << "the model has no matrix product with a "
+                               "constant weight: nothing to calibrate";
+  }
+  if (tablePath.empty())
+    return success();
   if (failed(forEachObserved(loc, outDirs,
-                             [&](llvm::StringRef key, const std::vector<float> &v) {
+                             [&](llvm::StringRef key, const std::vector<float> &v,
+                                 int64_t) {
                                table.tensors[key.str()].observeRange(v.data(),
                                                                      v.size());
                              })) ||
       failed(forEachObserved(loc, outDirs,
-                             [&](llvm::StringRef key, const std::vector<float> &v) {
+                             [&](llvm::StringRef key, const std::vector<float> &v,
+                                 int64_t) {
                                table.tensors[key.str()].observeHistogram(
                                    v.data(), v.size());
                              })))

@@ -168,6 +168,9 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   recipeOptions.keepF32 = opts.keepF32;
   recipeOptions.int8Activations = opts.int8Activations;
   recipeOptions.llmInt8Threshold = opts.llmInt8Threshold;
+  recipeOptions.group = opts.group;
+  recipeOptions.int4Format = opts.int4Format;
+  recipeOptions.int4Activations = opts.int4Activations;
   recipeOptions.calibrationTable = opts.calibrationTablePath;
   recipeOptions.calibrationMethod = opts.calibrationMethod;
   recipeOptions.percentile = opts.percentile;
@@ -179,12 +182,28 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   // read from a table an earlier compile saved.
   ArtifactDir calibration;
   bool needsCalibration = recipeNeedsCalibration(opts.recipe);
+  bool needsLayerInputs = recipeNeedsLayerInputs(opts.recipe);
   if (!needsCalibration &&
       (!opts.calibrationDir.empty() || !opts.calibrationTablePath.empty()))
     return emitError(loc) << "--calibration and --calibration-table are for "
-                             "the int8 recipe (this compile's is '"
+                             "the int8, int4-gptq and int4-awq recipes (this "
+                             "compile's is '"
                           << opts.recipe << "')";
-  if (needsCalibration && !opts.printPipeline) {
+  if (needsLayerInputs && !opts.printPipeline) {
+    // GPTQ and AWQ read each layer's inputs, saved by a calibration run.
+    if (opts.calibrationDir.empty())
+      return emitError(loc) << "--recipe " << opts.recipe
+                            << " needs sample inputs: --calibration DIR (one "
+                               "sub-directory of inputs per sample)";
+    if (failed(calibration.create(loc)))
+      return failure();
+    recipeOptions.layerInputsDir = calibration.path("layer-inputs");
+    if (opts.onStep)
+      opts.onStep("calibrate");
+    if (failed(calibrateModel(ctx, opts, /*tablePath=*/"",
+                              recipeOptions.layerInputsDir)))
+      return failure();
+  } else if (needsCalibration && !opts.printPipeline) {
     if (!opts.calibrationDir.empty()) {
       std::string table = opts.calibrationTablePath;
       if (table.empty()) {

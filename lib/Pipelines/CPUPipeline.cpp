@@ -42,7 +42,10 @@ qopt::CPUStages qopt::getCPUStages() {
           // filters, and again after it picks new layouts.
           "func.func(qopt-fold-constant-transposes)",
           "qopt-cpu-kernel-strategy",
-          "func.func(qopt-fold-constant-transposes)", "canonicalize"},
+          "func.func(qopt-fold-constant-transposes)",
+          // 4-bit weight products last: the passes above rebuild generics
+          // and would drop the kernel marker.
+          "func.func(qopt-lower-matmul-nbits)", "canonicalize"},
       ",");
   s.bufferize = llvm::join(
       llvm::ArrayRef<llvm::StringRef>{
@@ -89,13 +92,24 @@ qopt::CPUStages qopt::getCPUStages() {
 }
 
 llvm::StringRef qopt::getAvailableRecipes() {
-  return "fp32, bf16, f16, int8, int8-dynamic, llm-int8";
+  return "fp32, bf16, f16, int8, int8-dynamic, llm-int8, int4, int4-gptq, "
+         "int4-awq, nf4";
 }
 
 bool qopt::recipeNeedsCalibration(llvm::StringRef recipe) {
   llvm::SmallVector<llvm::StringRef> parts;
   recipe.split(parts, ',', -1, /*KeepEmpty=*/false);
-  return llvm::any_of(parts, [](llvm::StringRef r) { return r.trim() == "int8"; });
+  return llvm::any_of(parts, [](llvm::StringRef r) {
+    return r.trim() == "int8" || recipeNeedsLayerInputs(r.trim());
+  });
+}
+
+bool qopt::recipeNeedsLayerInputs(llvm::StringRef recipe) {
+  llvm::SmallVector<llvm::StringRef> parts;
+  recipe.split(parts, ',', -1, /*KeepEmpty=*/false);
+  return llvm::any_of(parts, [](llvm::StringRef r) {
+    return r.trim() == "int4-gptq" || r.trim() == "int4-awq";
+  });
 }
 
 std::string qopt::getRecipePipelineText(const RecipeOptions &options,
@@ -103,17 +117,18 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(options.recipe).split(parts, ',', -1, /*KeepEmpty=*/false);
   std::string precision;
-  std::string int8;
+  std::string weights; // the quantizing recipe (at most one)
   for (llvm::StringRef r : parts) {
     r = r.trim();
     if (r == "fp32")
       continue;
-    if (r == "int8-dynamic" || r == "int8" || r == "llm-int8") {
-      if (!int8.empty() && int8 != r) {
-        error = "recipes " + int8 + " and " + r.str() + " exclude each other";
+    if (r == "int8-dynamic" || r == "int8" || r == "llm-int8" || r == "int4" ||
+        r == "int4-gptq" || r == "int4-awq" || r == "nf4") {
+      if (!weights.empty() && weights != r) {
+        error = "recipes " + weights + " and " + r.str() + " exclude each other";
         return "";
       }
-      int8 = r.str();
+      weights = r.str();
       continue;
     }
     if (r == "bf16" || r == "f16") {
@@ -131,12 +146,12 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
   // Weights are quantized from their f32 values, before any cast to a
   // reduced type; what stays in float then follows the precision recipe.
   std::string quantize;
-  if (int8 == "int8-dynamic") {
+  if (weights == "int8-dynamic") {
     quantize = "func.func(qopt-quantize-dynamic),canonicalize";
-  } else if (int8 == "llm-int8") {
+  } else if (weights == "llm-int8") {
     quantize = "func.func(qopt-quantize-llm-int8{threshold=" +
                std::to_string(options.llmInt8Threshold) + "}),canonicalize";
-  } else if (int8 == "int8") {
+  } else if (weights == "int8") {
     std::string table = options.calibrationTable.empty()
                             ? "CALIBRATION_TABLE.json"
                             : options.calibrationTable;
@@ -151,6 +166,25 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
   // Every int8 recipe stores embedding tables as int8 too.
   if (!quantize.empty())
     quantize = "func.func(qopt-quantize-embeddings)," + quantize;
+  // Weight-only 4-bit: matmul weights and embedding tables in groups.
+  if (llvm::StringRef(weights).starts_with("int4") || weights == "nf4") {
+    std::string method = weights == "nf4"         ? "nf4"
+                         : weights == "int4-gptq" ? "gptq"
+                         : weights == "int4-awq"  ? "awq"
+                                                  : "rtn";
+    int64_t group = options.group ? options.group : method == "nf4" ? 64 : 128;
+    std::string g = std::to_string(group);
+    quantize = "func.func(qopt-quantize-embeddings{bits=4 group=" + g +
+               "},qopt-quantize-weights{method=" + method + " group=" + g +
+               " format=" + options.int4Format +
+               " activations=" + options.int4Activations;
+    if (method == "gptq" || method == "awq")
+      quantize += " calibration-data=\"" +
+                  (options.layerInputsDir.empty() ? std::string("LAYER_INPUTS")
+                                                  : options.layerInputsDir) +
+                  "\"";
+    quantize += "}),canonicalize";
+  }
   if (precision.empty())
     return quantize;
   if (!quantize.empty())

@@ -12,10 +12,11 @@ import numpy as np
 from ._progress import Progress
 from ._runtime import CompiledModel, Error
 
-# Recipes (DESIGN.md) whose quantization ranges come from calibration data.
-# None of them is available yet: compile() rejects them as unknown recipes
-# before asking for data, and accepts (and checks) `calibration` for all.
+# Recipes (DESIGN.md) whose quantization comes from calibration data: int8
+# needs activation ranges (samples, or a saved table), GPTQ and AWQ the
+# layers' inputs themselves (samples only).
 CALIBRATION_RECIPES = frozenset({"int8", "int4-gptq", "int4-awq"})
+LAYER_INPUT_RECIPES = frozenset({"int4-gptq", "int4-awq"})
 
 # The steps the compiler reports, in order, for the progress bar.
 _STEPS = ("import", "recipe", "lower-to-linalg", "bufferize", "lower-to-llvm",
@@ -208,7 +209,7 @@ def _check_target(target):
 
 def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
             calibration_table=None, calibration_method=None,
-            target="cpu", output_dir=None, keep_f32=None, validate=None,
+            group=None, int4_format=None, target="cpu", output_dir=None, keep_f32=None, validate=None,
             progress=None):
     """Compiles an ONNX model into a library and loads it.
 
@@ -223,6 +224,9 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
         `calibration` when both are given, reused without it.
     calibration_method: 'percentile' (default, 99.999), 'entropy', 'mse' or
         'minmax': how ranges are chosen from the statistics.
+    group: int4 recipes: weights per scale along K (a power of two >= 16;
+        default 128, 64 for nf4).
+    int4_format: int4 recipes: 'symmetric' (default) or 'asymmetric'.
     target: 'cpu' (the only one so far).
     output_dir: where MODEL.so, MODEL.h and MODEL.json (the report) are
         written; a temporary directory, removed with the model, by default.
@@ -254,6 +258,11 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
         raise Error(f"recipe '{needing[0]}' needs calibration data: pass "
                     "calibration=[{input name: array}, ...] or a saved "
                     "calibration_table")
+    layer_inputs = [r for r in needing if r in LAYER_INPUT_RECIPES]
+    if layer_inputs and samples is None:
+        raise Error(f"recipe '{layer_inputs[0]}' needs the layers' inputs: pass "
+                    "calibration=[{input name: array}, ...] (a calibration "
+                    "table holds only ranges)")
     prefix = runtime_prefix()
     if checks is not None and not os.access(os.path.join(prefix, "bin", "qopt-run"),
                                             os.X_OK):
@@ -295,7 +304,8 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
                     "", "", data if checks is not None else "",
                     cal if calibrating else "",
                     os.fspath(calibration_table) if calibration_table is not None else "",
-                    calibration_method or "", on_step)
+                    calibration_method or "", int(group or 0), int4_format or "",
+                    on_step)
                 bar.step("load")
                 with open(report_path) as f:
                     report = json.load(f)

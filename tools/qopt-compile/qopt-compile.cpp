@@ -35,7 +35,11 @@ static cl::opt<std::string> recipe(
              "weights per channel and activations per tensor, calibrated; "
              "needs --calibration or --calibration-table), int8-dynamic "
              "(activation scales computed at run time), llm-int8 (vector-wise "
-             "int8, outlier feature columns in f32); e.g. int8,bf16"),
+             "int8, outlier feature columns in f32), int4 (weight-only 4-bit, "
+             "round to nearest in groups of 128), int4-gptq and int4-awq "
+             "(error-compensated / activation-aware; need --calibration), "
+             "nf4 (QLoRA's normal-float codebook, groups of 64); e.g. "
+             "int8,bf16 or bf16,int4"),
     cl::value_desc("R[,R...]"), cl::init("fp32"), cl::cat(category));
 static cl::list<std::string> keepF32(
     "keep-f32",
@@ -99,6 +103,23 @@ static cl::opt<double> llmInt8Threshold(
     cl::desc("llm-int8: a feature column with any |x| above this is computed "
              "in f32 (default 6.0, as in LLM.int8())"),
     cl::value_desc("T"), cl::init(6.0), cl::cat(category));
+static cl::opt<int64_t> group(
+    "group",
+    cl::desc("int4 recipes: weights per scale along K (a power of two >= 16; "
+             "default 128, 64 for nf4)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(category));
+static cl::opt<std::string> int4Format(
+    "int4-format",
+    cl::desc("int4, int4-gptq, int4-awq: symmetric (codes around 8, "
+             "onnxruntime's default) or asymmetric (a zero point per group)"),
+    cl::value_desc("GRID"), cl::init("symmetric"), cl::cat(category));
+static cl::opt<std::string> int4Activations(
+    "int4-activations",
+    cl::desc("int4 recipes: how batch-1 (matrix-vector) products read their "
+             "activations: int8 (default; quantized per 32 values, integer dot "
+             "products, as llama.cpp and onnxruntime's accuracy_level 4) or "
+             "f32 (exact)"),
+    cl::value_desc("int8|f32"), cl::init("int8"), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",
     cl::desc("Print the pass pipeline (runnable by qopt-opt --pass-pipeline) "
@@ -171,6 +192,9 @@ int main(int argc, char **argv) {
   opts.percentile = calibrationPercentile;
   opts.int8Activations = int8Activations;
   opts.llmInt8Threshold = llmInt8Threshold;
+  opts.group = group;
+  opts.int4Format = int4Format;
+  opts.int4Activations = int4Activations;
   // On a terminal, the step in progress shows on one line that is then
   // cleared; redirected output gets none of it.
   bool progress = llvm::sys::Process::StandardErrIsDisplayed();

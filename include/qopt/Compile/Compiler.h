@@ -34,6 +34,12 @@ struct CompileOptions {
   double percentile = 0;         // 0: 99.999 / the table's
   std::string int8Activations = "asymmetric"; // symmetric, unsigned
   double llmInt8Threshold = 6.0; // llm-int8: outlier |x|
+  /// int4 recipes: inputs per scale (0: the recipe's default, 128 or 64 for
+  /// nf4) and the grid (symmetric, asymmetric). int4-gptq and int4-awq
+  /// calibrate on calibrationDir (the layer inputs, not a table).
+  int64_t group = 0;
+  std::string int4Format = "symmetric";
+  std::string int4Activations = "int8"; // or f32 (see qopt.matmul_nbits)
   /// Internal: compile the FP32 model with the activations the int8
   /// recipe quantizes as extra outputs (qopt-insert-observers).
   bool instrumentForCalibration = false;

@@ -48,6 +48,13 @@ struct RecipeOptions {
   std::string int8Activations = "asymmetric";
   /// llm-int8: |x| above which a feature column is computed in f32.
   double llmInt8Threshold = 6.0;
+  /// int4 recipes: inputs per scale (0: 128, 64 for nf4), the grid
+  /// (symmetric or asymmetric), and for int4-gptq/int4-awq the directory of
+  /// layer inputs calibration wrote (qopt/Analysis/LayerInputs.h).
+  int64_t group = 0;
+  std::string int4Format = "symmetric";
+  std::string int4Activations = "int8"; // matrix-vector products: int8, f32
+  std::string layerInputsDir;
 };
 
 /// The recipe stage as pipeline text ("" for fp32), or an error message in
@@ -55,8 +62,12 @@ struct RecipeOptions {
 std::string getRecipePipelineText(const RecipeOptions &options,
                                   std::string &error);
 
-/// Whether a recipe list includes one that needs calibration data (int8).
+/// Whether a recipe list includes one that needs calibration data (int8,
+/// int4-gptq, int4-awq).
 bool recipeNeedsCalibration(llvm::StringRef recipe);
+/// Whether it needs the inputs of each layer, not only ranges (int4-gptq,
+/// int4-awq).
+bool recipeNeedsLayerInputs(llvm::StringRef recipe);
 
 /// The recipes qopt-compile accepts, for help and error messages.
 llvm::StringRef getAvailableRecipes();

@@ -279,6 +279,8 @@ struct ConvertQOptToLinalgPass
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<QOptDialect>();
+    // Lowered late, by qopt-lower-matmul-nbits (see there).
+    target.addLegalOp<MatMulNBitsOp>();
     target.addIllegalOp<quant::StorageCastOp>();
     target.markUnknownOpDynamicallyLegal(
         [&](Operation *op) { return converter.isLegal(op); });

@@ -140,3 +140,60 @@ func.func @not_kernels(%ta: tensor<8x16xf32>, %tb: tensor<16x32xf32>, %tc: tenso
   linalg.matmul ins(%a, %nb : memref<8x16xf32>, memref<16x2xf32>) outs(%nc : memref<8x2xf32>)
   return %r : tensor<8x32xf32>
 }
+
+// -----
+
+// A 4-bit weight product (qopt-lower-matmul-nbits' generic on buffers):
+// one call of qopt_uk_matmul_nbits with {ABI, format 1 (asymmetric), M 4,
+// K 64, N 16, group 32, A row stride 64, C row stride 16, f32
+// activations} and the zero points' address; the decoding body is gone.
+// CHECK: memref.global "private" constant @[[DESC:__qopt_uk_desc[_0-9]*]] : memref<9xi64> = dense<[1, 1, 4, 64, 16, 32, 64, 16, 0]>
+// CHECK: func.func private @qopt_uk_matmul_nbits(index, index, index, index, index, index)
+// CHECK-LABEL: func.func @matmul_nbits
+// CHECK: %[[D:.*]] = memref.get_global @[[DESC]]
+// CHECK: call @qopt_uk_matmul_nbits(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (index, index, index, index, index, index) -> ()
+// CHECK-NOT: linalg.generic
+#x = affine_map<(m, n, k) -> (m, k)>
+#w = affine_map<(m, n, k) -> (n, k floordiv 32, (k mod 32) floordiv 2)>
+#s = affine_map<(m, n, k) -> (n, k floordiv 32)>
+#z = affine_map<(m, n, k) -> (n, k floordiv 64)>
+#y = affine_map<(m, n, k) -> (m, n)>
+func.func @matmul_nbits(%x: memref<4x64xf32>, %w: memref<16x2x16xi8>, %s: memref<16x2xf32>, %z: memref<16x1xi8>, %y: memref<4x16xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #s, #z, #y], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_uk_matmul_nbits"}
+      ins(%x, %w, %s, %z : memref<4x64xf32>, memref<16x2x16xi8>, memref<16x2xf32>, memref<16x1xi8>) outs(%y : memref<4x16xf32>)
+      attrs = {qopt.nbits_format = "asymmetric"} {
+  ^bb0(%a: f32, %b: i8, %sc: f32, %zp: i8, %acc: f32):
+    %bf = arith.sitofp %b : i8 to f32
+    %d = arith.mulf %bf, %sc : f32
+    %p = arith.mulf %a, %d : f32
+    %o = arith.addf %acc, %p : f32
+    linalg.yield %o : f32
+  }
+  return
+}
+
+// -----
+
+// A matrix-vector product: x and y are vectors (M 1, row strides K and N);
+// symmetric weights pass a null zero-point address; int8 activations are
+// the descriptor's last entry.
+// CHECK: dense<[1, 0, 1, 64, 16, 32, 64, 16, 1]>
+// CHECK-LABEL: func.func @matvec_nbits
+// CHECK: call @qopt_uk_matmul_nbits(%intptr, %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %c0{{[_0-9]*}}, %{{[0-9]+}})
+#xv = affine_map<(n, k) -> (k)>
+#wv = affine_map<(n, k) -> (n, k floordiv 32, (k mod 32) floordiv 2)>
+#sv = affine_map<(n, k) -> (n, k floordiv 32)>
+#yv = affine_map<(n, k) -> (n)>
+func.func @matvec_nbits(%x: memref<64xf32>, %w: memref<16x2x16xi8>, %s: memref<16x2xf32>, %y: memref<16xf32>) {
+  linalg.generic {indexing_maps = [#xv, #wv, #sv, #yv], iterator_types = ["parallel", "reduction"], library_call = "qopt_uk_matmul_nbits"}
+      ins(%x, %w, %s : memref<64xf32>, memref<16x2x16xi8>, memref<16x2xf32>) outs(%y : memref<16xf32>)
+      attrs = {qopt.nbits_format = "symmetric", qopt.nbits_activations = "int8"} {
+  ^bb0(%a: f32, %b: i8, %sc: f32, %acc: f32):
+    %bf = arith.sitofp %b : i8 to f32
+    %d = arith.mulf %bf, %sc : f32
+    %p = arith.mulf %a, %d : f32
+    %o = arith.addf %acc, %p : f32
+    linalg.yield %o : f32
+  }
+  return
+}

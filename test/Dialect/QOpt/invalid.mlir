@@ -167,3 +167,67 @@ func.func @quantize_sub_channel(%x: tensor<2x4xf32>) {
   %0 = qopt.quantize %x : tensor<2x4xf32> to tensor<2x4x!quant.uniform<i8:f32:{0:1, 1:2}, {{2.0:10, 3.0:20}}>>
   return
 }
+
+// -----
+
+func.func @nbits_format(%x: tensor<2x64xf32>, %w: tensor<8x2x16xi8>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{format must be symmetric, asymmetric or nf4, got 'int3'}}
+  %0 = qopt.matmul_nbits %x, %w, %s {format = "int3", group = 32 : i64, k = 64 : i64} : (tensor<2x64xf32>, tensor<8x2x16xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nbits_group(%x: tensor<2x64xf32>, %w: tensor<8x2x12xi8>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{group 24 is not a power of two of at least 16}}
+  %0 = qopt.matmul_nbits %x, %w, %s {format = "symmetric", group = 24 : i64, k = 64 : i64} : (tensor<2x64xf32>, tensor<8x2x12xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nbits_blocks(%x: tensor<2x64xf32>, %w: tensor<8x2x16xi8>, %s: tensor<8x3xf32>) {
+  // expected-error @+1 {{scales have 3 blocks per row; k 64 in groups of 32 needs 2}}
+  %0 = qopt.matmul_nbits %x, %w, %s {format = "symmetric", group = 32 : i64, k = 64 : i64} : (tensor<2x64xf32>, tensor<8x2x16xi8>, tensor<8x3xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nbits_weights(%x: tensor<2x64xf32>, %w: tensor<8x2x32xi8>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{weights must be 8x2x16, got 'tensor<8x2x32xi8>'}}
+  %0 = qopt.matmul_nbits %x, %w, %s {format = "symmetric", group = 32 : i64, k = 64 : i64} : (tensor<2x64xf32>, tensor<8x2x32xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nbits_missing_zeros(%x: tensor<2x64xf32>, %w: tensor<8x2x16xi8>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{asymmetric format needs zero points}}
+  %0 = qopt.matmul_nbits %x, %w, %s {format = "asymmetric", group = 32 : i64, k = 64 : i64} : (tensor<2x64xf32>, tensor<8x2x16xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nbits_extra_zeros(%x: tensor<2x64xf32>, %w: tensor<8x2x16xi8>, %s: tensor<8x2xf32>, %z: tensor<8x1xi8>) {
+  // expected-error @+1 {{only the asymmetric format takes zero points}}
+  %0 = qopt.matmul_nbits %x, %w, %s, %z {format = "nf4", group = 32 : i64, k = 64 : i64} : (tensor<2x64xf32>, tensor<8x2x16xi8>, tensor<8x2xf32>, tensor<8x1xi8>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nbits_k(%x: tensor<2x48xf32>, %w: tensor<8x2x16xi8>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{input's last dimension is 48, expected k = 64}}
+  %0 = qopt.matmul_nbits %x, %w, %s {format = "symmetric", group = 32 : i64, k = 64 : i64} : (tensor<2x48xf32>, tensor<8x2x16xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @nbits_n(%x: tensor<2x64xf32>, %w: tensor<8x2x16xi8>, %s: tensor<8x2xf32>) {
+  // expected-error @+1 {{result's last dimension must be N = 8}}
+  %0 = qopt.matmul_nbits %x, %w, %s {format = "symmetric", group = 32 : i64, k = 64 : i64} : (tensor<2x64xf32>, tensor<8x2x16xi8>, tensor<8x2xf32>) -> tensor<2x9xf32>
+  return
+}

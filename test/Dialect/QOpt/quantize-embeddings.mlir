@@ -3,6 +3,9 @@
 // RUN: qopt-opt %s --split-input-file \
 // RUN:   --pass-pipeline='builtin.module(func.func(qopt-quantize-embeddings{min-elements=10}))' \
 // RUN:   | FileCheck %s --check-prefix=MIN
+// RUN: qopt-opt %s --split-input-file \
+// RUN:   --pass-pipeline='builtin.module(func.func(qopt-quantize-embeddings{bits=4 group=16}))' \
+// RUN:   | FileCheck %s --check-prefix=INT4
 
 // A gather of a constant [3, 3] table (as ONNX Gather imports): the table
 // becomes int8 per row. Row 0: max 2 -> scale 2/127; 1.0 -> 63.5 -> 64
@@ -22,6 +25,24 @@
 // CHECK: linalg.yield %[[R]]
 // CHECK: [[QB]]: "0x080000004081200000007F20F8"
 // CHECK: [[SB]]: "0x080000000402813C0000803F0402013D"
+// bits=4: symmetric int4 in groups of 16 along a row (one group here, 8
+// bytes, codes past the row's 3 values 0), onnxruntime's grid: row 0's
+// largest magnitude -2 gives scale 0.25 and codes 12, 0, 10 (bytes 0C 0A);
+// row 1 is zero: scale -0, codes 8 (88 08); row 2: scale -0.5, codes 0, 6
+// and 9 (-0.25 / -0.5 + 8 = 8.5 rounds away from zero): 60 09. A read picks
+// byte [row, col / 16, (col % 16) / 2], nibble col % 2, minus 8, times
+// the group's scale.
+// INT4-LABEL: func.func @gather
+// INT4-DAG: %[[Q:.*]] = arith.constant dense_resource<[[QB:qopt_int4_embedding_0]]> : tensor<3x1x8xi8>
+// INT4-DAG: %[[S:.*]] = arith.constant dense_resource<[[SB:qopt_int4_embedding_scale_0]]> : tensor<3x1xf32>
+// INT4: %[[B:.*]] = tensor.extract %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}] : tensor<3x1x8xi8>
+// INT4: arith.shrui %[[B]]
+// INT4: arith.andi %{{.*}}, %c15_i8
+// INT4: arith.subi %{{.*}}, %c8_i8
+// INT4: %[[SC:.*]] = tensor.extract %[[S]][%{{.*}}, %{{.*}}] : tensor<3x1xf32>
+// INT4: arith.mulf %{{.*}}, %[[SC]] : f32
+// INT4: [[QB]]: "0x080000000C0A00000000000088080000000000006009000000000000"
+// INT4: [[SB]]: "0x080000000000803E00000080000000BF"
 // Tables smaller than min-elements stay f32.
 // MIN-LABEL: func.func @gather
 // MIN: tensor.extract {{.*}} : tensor<3x3xf32>

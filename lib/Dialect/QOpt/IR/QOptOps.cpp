@@ -223,6 +223,9 @@ LogicalResult MatMulNBitsOp::verify() {
   if (format != "symmetric" && format != "asymmetric" && format != "nf4")
     return emitOpError("format must be symmetric, asymmetric or nf4, got '")
            << format << "'";
+  if (getActivations() != "f32" && getActivations() != "int8")
+    return emitOpError("activations must be f32 or int8, got '")
+           << getActivations() << "'";
   int64_t k = getK(), group = getGroup();
   if (group < 16 || !llvm::isPowerOf2_64(group))
     return emitOpError("group ") << group

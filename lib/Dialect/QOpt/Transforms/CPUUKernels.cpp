@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_CPUUKERNELS
@@ -241,6 +242,11 @@ struct CPUUKernelsPass
     SmallVector<linalg::LinalgOp> ops;
     module.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
+      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+          generic && generic.getLibraryCallName() == mlir::qopt::kNBitsKernelName) {
+        lowerNBits(generic, symbols);
+        continue;
+      }
       auto d = describe(op);
       if (!d || d->n < minN || d->macs < minMacs)
         continue;
@@ -248,33 +254,105 @@ struct CPUUKernelsPass
     }
   }
 
-  void lower(linalg::LinalgOp op, const Description &d, SymbolTable &symbols) {
+  /// A pointer (as an index) to a private constant i64 array holding `desc`.
+  Value descriptor(OpBuilder &b, Location loc, ArrayRef<int64_t> desc,
+                   SymbolTable &symbols) {
     ModuleOp module = getOperation();
-    Location loc = op.getLoc();
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
     auto i64 = mb.getI64Type();
-    auto descType = MemRefType::get({static_cast<int64_t>(d.desc.size())}, i64);
+    auto descType = MemRefType::get({static_cast<int64_t>(desc.size())}, i64);
     auto global = memref::GlobalOp::create(
         mb, loc, mlir::qopt::kKernelDescriptorPrefix, mb.getStringAttr("private"),
         descType,
         DenseElementsAttr::get(RankedTensorType::get(descType.getShape(), i64),
-                               ArrayRef<int64_t>(d.desc)),
+                               desc),
         /*constant=*/true, /*alignment=*/mb.getI64IntegerAttr(8));
     symbols.insert(global); // renames to a unique symbol
+    Value ref = memref::GetGlobalOp::create(b, loc, descType, global.getSymName());
+    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, ref);
+  }
 
-    if (!symbols.lookup(kKernelName)) {
-      auto index = mb.getIndexType();
-      auto decl = func::FuncOp::create(
-          mb, loc, kKernelName,
-          mb.getFunctionType({index, index, index, index}, {}));
-      decl.setPrivate();
-      symbols.insert(decl);
-    }
+  /// Declares `name(index x numArgs)` once.
+  void declareKernel(StringRef name, unsigned numArgs, Location loc,
+                     SymbolTable &symbols) {
+    if (symbols.lookup(name))
+      return;
+    OpBuilder mb = OpBuilder::atBlockBegin(getOperation().getBody());
+    SmallVector<Type> args(numArgs, mb.getIndexType());
+    auto decl = func::FuncOp::create(mb, loc, name, mb.getFunctionType(args, {}));
+    decl.setPrivate();
+    symbols.insert(decl);
+  }
 
+  /// A qopt-lower-matmul-nbits generic on buffers: x [M, K] or [K], codes
+  /// [N, blocks, group/2], scales [N, blocks], zeros?, y [M, N] or [N], as
+  /// one call of qopt_uk_matmul_nbits. Left to its loops (the body is the
+  /// reference) when a layout is not the kernel's.
+  void lowerNBits(linalg::GenericOp op, SymbolTable &symbols) {
+    if (!op.hasPureBufferSemantics())
+      return;
+    auto formatAttr = op->getAttrOfType<StringAttr>(mlir::qopt::kNBitsFormatAttr);
+    if (!formatAttr)
+      return;
+    int64_t format = llvm::StringSwitch<int64_t>(formatAttr.getValue())
+                         .Case("symmetric", QOPT_NBITS_SYMMETRIC)
+                         .Case("asymmetric", QOPT_NBITS_ASYMMETRIC)
+                         .Case("nf4", QOPT_NBITS_NF4)
+                         .Default(-1);
+    if (format < 0)
+      return;
+    SmallVector<Value> operands(op->getOperands());
+    // Row strides of x and y; the last dim must be contiguous, the weight
+    // operands wholly contiguous.
+    auto rowStride = [](Value v, int64_t &rows, int64_t &stride) {
+      auto t = cast<MemRefType>(v.getType());
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (failed(t.getStridesAndOffset(strides, offset)) ||
+          llvm::any_of(strides, ShapedType::isDynamic) || strides.back() != 1)
+        return false;
+      rows = t.getRank() == 2 ? t.getDimSize(0) : 1;
+      stride = t.getRank() == 2 ? strides[0] : t.getDimSize(0);
+      return true;
+    };
+    int64_t m, lda, mc, ldc;
+    Value x = operands.front(), y = operands.back();
+    if (!rowStride(x, m, lda) || !rowStride(y, mc, ldc) || m != mc)
+      return;
+    for (Value w : ArrayRef<Value>(operands).slice(1, operands.size() - 2))
+      if (!cast<MemRefType>(w.getType()).getLayout().isIdentity())
+        return;
+    auto xType = cast<MemRefType>(x.getType());
+    auto codes = cast<MemRefType>(operands[1].getType());
+    int64_t k = xType.getDimSize(xType.getRank() - 1);
+    int64_t n = codes.getDimSize(0), group = 2 * codes.getDimSize(2);
+
+    Location loc = op.getLoc();
+    declareKernel(mlir::qopt::kNBitsKernelName, 6, loc, symbols);
     OpBuilder b(op);
-    Value descRef = memref::GetGlobalOp::create(b, loc, descType,
-                                                global.getSymName());
-    Value descPtr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, descRef);
+    auto activations =
+        op->getAttrOfType<StringAttr>(mlir::qopt::kNBitsActivationsAttr);
+    int64_t int8 = activations && activations.getValue() == "int8"
+                       ? QOPT_NBITS_INT8_ACTIVATIONS
+                       : QOPT_NBITS_F32_ACTIVATIONS;
+    int64_t desc[] = {QOPT_UK_ABI, format, m, k, n, group, lda, ldc, int8};
+    SmallVector<Value> args = {descriptor(b, loc, desc, symbols),
+                               elementAddress(b, loc, x, 0),
+                               elementAddress(b, loc, operands[1], 0),
+                               elementAddress(b, loc, operands[2], 0)};
+    args.push_back(operands.size() == 5
+                       ? elementAddress(b, loc, operands[3], 0)
+                       : arith::ConstantIndexOp::create(b, loc, 0).getResult());
+    args.push_back(elementAddress(b, loc, y, 0));
+    func::CallOp::create(b, loc, mlir::qopt::kNBitsKernelName, TypeRange{}, args);
+    op->erase();
+  }
+
+  void lower(linalg::LinalgOp op, const Description &d, SymbolTable &symbols) {
+    Location loc = op.getLoc();
+    declareKernel(kKernelName, 4, loc, symbols);
+    OpBuilder b(op);
+    Value descPtr = descriptor(b, loc, d.desc, symbols);
     Value a = op.getDpsInputOperand(d.swapped ? 1 : 0)->get();
     Value bv = op.getDpsInputOperand(d.swapped ? 0 : 1)->get();
     Value c = op.getDpsInitOperand(0)->get();

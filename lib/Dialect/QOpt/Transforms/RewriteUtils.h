@@ -17,6 +17,17 @@ namespace mlir::qopt {
 /// what qopt-cpu-ukernels hands it and qopt-fuse-elementwise keeps whole.
 bool isMultiplyAccumulate(linalg::LinalgOp op);
 
+/// The runtime kernel of 4-bit weight products: qopt-lower-matmul-nbits
+/// marks its generics with it (library_call), qopt-cpu-ukernels calls it.
+inline constexpr llvm::StringLiteral kNBitsKernelName = "qopt_uk_matmul_nbits";
+/// The discardable attribute on those generics naming the weight format
+/// (symmetric, asymmetric, nf4).
+inline constexpr llvm::StringLiteral kNBitsFormatAttr = "qopt.nbits_format";
+/// ... and how a matrix-vector product may read its activations (f32,
+/// int8).
+inline constexpr llvm::StringLiteral kNBitsActivationsAttr =
+    "qopt.nbits_activations";
+
 /// Verifies `op` alone without reporting: rewrites that try a candidate form
 /// (an op on another element type) use it to fall back when TOSA rejects the
 /// form.

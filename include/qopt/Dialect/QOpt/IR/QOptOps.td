@@ -95,9 +95,15 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
     - `nf4`:        `nf4[q] * scale`, the 16-value normal-float codebook of
       QLoRA (no `zeros`).
 
+    `activations = "int8"` lets a matrix-vector product (at most 4 rows of
+    x) read x quantized to int8 per 32 inputs (scale max|x| / 127), so that
+    its dot products run on integer multiply-adds, as llama.cpp's Q4 x Q8
+    and onnxruntime's `accuracy_level` 4 do; the default `"f32"` reads x
+    as it is.
+
     The CPU pipeline runs it on the runtime's kernel, which decodes in
     registers; elsewhere it lowers to a `linalg.generic` that decodes inside
-    the reduction.
+    the reduction (f32 activations).
 
     ```mlir
     %y = qopt.matmul_nbits %x, %w, %s {format = "symmetric", group = 32 : i64, k = 64 : i64}
@@ -107,7 +113,8 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
   let arguments = (ins RankedTensorOf<[F32]>:$input, QOpt_PackedInt4:$weights,
                        RankedTensorOf<[F32]>:$scales,
                        Optional<QOpt_PackedInt4>:$zeros, I64Attr:$k,
-                       I64Attr:$group, StrAttr:$format);
+                       I64Attr:$group, StrAttr:$format,
+                       DefaultValuedStrAttr<StrAttr, "f32">:$activations);
   let results = (outs RankedTensorOf<[F32]>:$output);
   let assemblyFormat = [{
     $input `,` $weights `,` $scales (`,` $zeros^)? attr-dict `:`

@@ -308,7 +308,7 @@ def QuantizeLLMInt8 : Pass<"qopt-quantize-llm-int8", "func::FuncOp"> {
 }
 
 def QuantizeEmbeddings : Pass<"qopt-quantize-embeddings", "func::FuncOp"> {
-  let summary = "Embedding tables (constants read by gathers) as int8 with a scale per row";
+  let summary = "Embedding tables (constants read by gathers) as int8 with a scale per row, or int4 in groups";
   let description = [{
     A rank-2 f32 constant read only through `tensor.extract` inside
     `linalg.generic` bodies (ONNX Gather of an initializer: an embedding
@@ -317,12 +317,83 @@ def QuantizeEmbeddings : Pass<"qopt-quantize-embeddings", "func::FuncOp"> {
     int8 read, a scale read and one multiply; the f32 table is gone. A
     table used any other way (a tied output projection) is left alone,
     since both forms would then be stored.
+
+    With `bits=4` (the int4 recipes) the table is stored as symmetric int4
+    in groups of `group` along each row, in the MatMulNBits layout of
+    `qopt.matmul_nbits` (onnxruntime's grid); a read selects the nibble and
+    multiplies by its group's scale.
   }];
   let options = [
     Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
            "Leave tables with fewer elements in f32">,
+    Option<"bits", "bits", "int64_t", /*default=*/"8", "8 or 4">,
+    Option<"group", "group", "int64_t", /*default=*/"128",
+           "bits=4: values per scale along a row">,
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+def QuantizeWeights : Pass<"qopt-quantize-weights", "func::FuncOp"> {
+  let summary = "Weight-only 4-bit matmuls: RTN, NF4, GPTQ or AWQ weights in MatMulNBits layout";
+  let description = [{
+    Every `tosa.matmul` by an f32 constant weight `[1, K, N]` becomes a
+    `qopt.matmul_nbits` over that weight quantized now, per group of
+    `group` consecutive inputs of each output column (qopt/Analysis/
+    WeightQuantization.h):
+      - `method=rtn`: round to nearest, `format=symmetric` (codes 0..15
+        around 8, as onnxruntime's quantizer) or `format=asymmetric` (a
+        zero point per group);
+      - `method=nf4`: the NF4 codebook with an absmax scale per group
+        (use `group=64`, QLoRA's block);
+      - `method=gptq`: RTN's grid with GPTQ error compensation, from the
+        input statistics in `calibration-data`;
+      - `method=awq`: activation-aware per-input-channel scales from
+        `calibration-data`, applied to the activation by an explicit
+        multiply before the product.
+    The activation stays f32; the f32 weight is gone from the model, and
+    no full-width decoded copy of it exists at run time (the kernels decode
+    in registers). With `embeddings`, qopt-quantize-embeddings' int4 form is
+    the caller's to add.
+  }];
+  let options = [
+    Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
+           "rtn, nf4, gptq or awq">,
+    Option<"group", "group", "int64_t", /*default=*/"128",
+           "Inputs per scale (a power of two, at least 16)">,
+    Option<"format", "format", "std::string", /*default=*/"\"symmetric\"",
+           "Grid of rtn/gptq/awq: symmetric or asymmetric">,
+    Option<"calibrationData", "calibration-data", "std::string",
+           /*default=*/"\"\"",
+           "Layer input statistics for gptq and awq (written by qopt-compile "
+           "--calibration)">,
+    Option<"activations", "activations", "std::string", /*default=*/"\"f32\"",
+           "How matrix-vector products read activations: f32, or int8 per "
+           "32 inputs (integer dot products, about twice as fast)">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "GPTQ: quantize columns by descending Hessian diagonal">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave weights with fewer elements in f32">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::tosa::TosaDialect"];
+}
+
+def LowerMatMulNBits : Pass<"qopt-lower-matmul-nbits", "func::FuncOp"> {
+  let summary = "qopt.matmul_nbits as a linalg.generic that decodes in its reduction";
+  let description = [{
+    Rewrites each `qopt.matmul_nbits` into a 2-D (M x N, or N alone when M
+    is 1, so that no unit dimension invites a rewrite that would drop the
+    marker) `linalg.generic` whose body decodes the 4-bit code it reads
+    (nibble select, zero point or NF4 codebook, scale) and accumulates in
+    f32. The op is marked `library_call = "qopt_uk_matmul_nbits"`:
+    `qopt-cpu-ukernels` runs it on the runtime's decoding kernel; any other
+    lowering runs the body. It runs late in lowering to linalg, after the
+    passes that rebuild generics (fusion, unit-dimension folding) and
+    would drop the marker.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {

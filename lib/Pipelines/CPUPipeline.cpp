@@ -174,7 +174,12 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
                                                   : "rtn";
     int64_t group = options.group ? options.group : method == "nf4" ? 64 : 128;
     std::string g = std::to_string(group);
-    quantize = "func.func(qopt-quantize-embeddings{bits=4 group=" + g +
+    // Embedding tables in groups of at most 32 (llama.cpp's Q4_0 block): a
+    // gathered row costs no arithmetic, and on the decoder test model the
+    // table's error is the largest single loss (mean output cosine 0.9788
+    // with groups of 128, 0.9811 with 32, for 2% more weight bytes).
+    std::string eg = std::to_string(std::min<int64_t>(group, 32));
+    quantize = "func.func(qopt-quantize-embeddings{bits=4 group=" + eg +
                "},qopt-quantize-weights{method=" + method + " group=" + g +
                " format=" + options.int4Format +
                " activations=" + options.int4Activations;

@@ -135,7 +135,9 @@ struct AWQResult {
 };
 /// AWQ on W with calibration inputs `x` (n x cols): s = mean|x|^alpha,
 /// normalised by sqrt(max s * min s), alpha on `grid` points in [0, 1)
-/// minimising ||x W^T - (x / s) Q(W diag(s))^T||^2; then RTN of W diag(s).
+/// minimising ||x W^T - (x / s) Q(W diag(s))^T||^2; then RTN of W diag(s)
+/// with each group's range clipped to the ratio (1 down to 0.525) that
+/// minimises the group's output error (llm-awq's auto_clip).
 AWQResult quantizeAWQ(const float *w, int64_t rows, int64_t cols,
                       const float *x, int64_t n, int64_t group,
                       Int4Format format, int grid = 20);

@@ -233,10 +233,31 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
 
   if (opts.emit == "onnx") {
     // The recipe's decisions in the source graph, for other runtimes.
-    if (llvm::StringRef(opts.recipe).trim() != "int8")
+    llvm::StringRef r = llvm::StringRef(opts.recipe).trim();
+    if (r == "int4" || r == "int4-gptq" || r == "int4-awq" || r == "nf4") {
+      NBitsExportOptions nbits;
+      nbits.method = r == "int4-gptq" ? "gptq"
+                     : r == "int4-awq" ? "awq"
+                     : r == "nf4"      ? "nf4"
+                                       : "rtn";
+      nbits.group = opts.group ? opts.group : 128;
+      nbits.format = opts.int4Format;
+      nbits.layerInputsDir = recipeOptions.layerInputsDir;
+      std::vector<std::string> notes;
+      std::string error =
+          exportNBitsModel(opts.inputPath, opts.outputPath, nbits, notes);
+      for (const std::string &note : notes)
+        emitWarning(loc) << note;
+      if (!error.empty())
+        return emitError(loc) << error;
+      return success();
+    }
+    if (r != "int8")
       return emitError(loc) << "--emit onnx writes the static int8 recipe as "
-                               "a QDQ model: use --recipe int8 (this "
-                               "compile's is '" << opts.recipe << "')";
+                               "a QDQ model and the int4 recipes as "
+                               "MatMulNBits: use --recipe int8, int4, "
+                               "int4-gptq or int4-awq (this compile's is '"
+                            << opts.recipe << "')";
     QDQExportOptions exportOptions;
     exportOptions.calibrationTable = recipeOptions.calibrationTable;
     exportOptions.method = recipeOptions.calibrationMethod;

@@ -10,18 +10,14 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Import/ONNXExporter.h"
 
-#include "ImporterCore.h"
+#include "ExportCommon.h"
 #include "qopt/Analysis/CalibrationTable.h"
 
-#include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-
-#include <fstream>
 
 using namespace mlir;
 using namespace mlir::qopt;
+using namespace mlir::qopt::onnx_export;
 
 namespace {
 
@@ -43,35 +39,13 @@ int64_t channelAxis(const onnx::NodeProto &node, const onnx::TensorProto &w) {
   return -1;
 }
 
-onnx::TensorProto makeTensor(const std::string &name, int32_t type,
-                             std::vector<int64_t> dims, const void *data,
-                             size_t bytes) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(type);
-  for (int64_t d : dims)
-    t.add_dims(d);
-  t.set_raw_data(data, bytes);
-  return t;
-}
-
-class Exporter {
+class Exporter : GraphEditor {
 public:
   Exporter(onnx::ModelProto &model, const ::qopt::CalibrationTable &table,
            ::qopt::ActivationScheme scheme, std::string modelDir,
            std::vector<std::string> &notes)
-      : graph(*model.mutable_graph()), table(table),
-        scheme(scheme), modelDir(std::move(modelDir)), notes(notes) {
-    for (auto &init : *graph.mutable_initializer())
-      initializers[init.name()] = &init;
-    for (const auto &n : graph.node())
-      for (const auto &o : n.output())
-        names.insert(o);
-    for (const auto &i : graph.input())
-      names.insert(i.name());
-    for (const auto &i : graph.initializer())
-      names.insert(i.name());
-  }
+      : GraphEditor(model, std::move(modelDir)), table(table), scheme(scheme),
+        notes(notes) {}
 
   std::string run() {
     std::vector<onnx::NodeProto> out;
@@ -80,7 +54,7 @@ public:
     llvm::StringMap<unsigned> seen;
     llvm::StringSet<> used;
     for (const onnx::NodeProto &node : graph.node()) {
-      std::optional<std::string> key = candidateKey(node, seen);
+      std::optional<std::string> key = candidateKey(node, weightAxis(node), seen);
       std::optional<::qopt::Range> range =
           key ? table.rangeOf(*key) : std::nullopt;
       if (!range) {
@@ -112,26 +86,10 @@ private:
   /// f32 initializer read only as the data of Gather nodes becomes
   /// DequantizeLinear(int8 table, a scale per row, axis 0), placed first.
   std::string quantizeEmbeddings(std::vector<onnx::NodeProto> &out) {
-    llvm::StringMap<bool> gatheredOnly;
-    for (const auto &n : graph.node())
-      for (int i = 0; i < n.input_size(); ++i)
-        if (initializers.count(n.input(i))) {
-          bool gathered = n.op_type() == "Gather" && i == 0;
-          auto [it, fresh] = gatheredOnly.try_emplace(n.input(i), gathered);
-          if (!fresh)
-            it->second &= gathered;
-        }
-    for (const auto &o : graph.output())
-      gatheredOnly[o.name()] = false;
-    for (const auto &[name, only] : gatheredOnly) {
-      auto it = initializers.find(name.str());
-      if (!only || it == initializers.end())
-        continue;
-      const onnx::TensorProto &t = *it->second;
-      if (t.data_type() != onnx::TensorProto::FLOAT || t.dims_size() != 2)
-        continue;
+    for (const onnx::TensorProto *table : embeddingTables()) {
+      const onnx::TensorProto &t = *table;
       std::vector<char> bytes;
-      if (auto e = onnx_import::readTensorBytes(t, modelDir, bytes))
+      if (auto e = readBytes(t, bytes))
         return "embedding table '" + t.name() + "': " + *e;
       int64_t rows = t.dims(0), cols = t.dims(1);
       ::qopt::QuantizedWeight q = ::qopt::quantizePerChannel(
@@ -183,51 +141,20 @@ private:
     return wd;
   }
 
-  /// The float weights that only quantized nodes read are gone from the
-  /// graph; the file should not carry them.
-  void dropReplacedWeights() {
-    llvm::StringSet<> read;
-    for (const auto &n : graph.node())
-      for (const auto &i : n.input())
-        read.insert(i);
-    for (const auto &o : graph.output())
-      read.insert(o.name());
-    auto *inits = graph.mutable_initializer();
-    for (int k = inits->size(); k-- > 0;)
-      if (replaced.contains(inits->Get(k).name()) &&
-          !read.contains(inits->Get(k).name()))
-        inits->DeleteSubrange(k, 1);
-  }
-
-  /// The key qopt-insert-qdq gives this node's op (QuantCandidates.h), when
-  /// the node is a candidate.
-  std::optional<std::string> candidateKey(const onnx::NodeProto &node,
-                                          llvm::StringMap<unsigned> &seen) {
-    if (node.input_size() < 2 || initializers.count(node.input(0)))
-      return std::nullopt;
+  /// The weight axis holding output channels of a node the compiler
+  /// quantizes, or -1.
+  int64_t weightAxis(const onnx::NodeProto &node) {
+    if (node.input_size() < 2)
+      return -1;
     auto w = initializers.find(node.input(1));
-    if (w == initializers.end() ||
-        w->second->data_type() != onnx::TensorProto::FLOAT ||
-        channelAxis(node, *w->second) < 0)
-      return std::nullopt;
-    std::string base = node.name().empty() ? node.op_type() : node.name();
-    unsigned n = seen[base]++;
-    return n ? base + "#" + std::to_string(n) : base;
-  }
-
-  std::string fresh(const std::string &base) {
-    std::string name = base;
-    for (int k = 1; names.contains(name); ++k)
-      name = base + "_" + std::to_string(k);
-    names.insert(name);
-    return name;
+    return w == initializers.end() ? -1 : channelAxis(node, *w->second);
   }
 
   std::string quantizeNode(onnx::NodeProto &node, const std::string &key,
                            ::qopt::Range range, std::vector<onnx::NodeProto> &out) {
     const onnx::TensorProto &w = *initializers[node.input(1)];
     std::vector<char> bytes;
-    if (auto e = onnx_import::readTensorBytes(w, modelDir, bytes))
+    if (auto e = readBytes(w, bytes))
       return "weight '" + w.name() + "' of node '" + key + "': " + *e;
     std::vector<int64_t> dims(w.dims().begin(), w.dims().end());
     int64_t axis = channelAxis(node, w);
@@ -278,14 +205,9 @@ private:
     return "";
   }
 
-  onnx::GraphProto &graph;
   const ::qopt::CalibrationTable &table;
   ::qopt::ActivationScheme scheme;
-  std::string modelDir;
   std::vector<std::string> &notes;
-  std::map<std::string, onnx::TensorProto *> initializers;
-  llvm::StringSet<> names;
-  llvm::StringSet<> replaced; // float weights now read through a DQ
 };
 
 } // namespace
@@ -315,34 +237,16 @@ std::string mlir::qopt::exportQDQModel(llvm::StringRef inputPath,
     notes.push_back("symmetric activations: onnxruntime saturates below the "
                     "calibrated range at -128, qopt at -127");
 
-  auto buf = llvm::MemoryBuffer::getFile(inputPath, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return "cannot read '" + inputPath.str() + "': " + buf.getError().message();
   onnx::ModelProto model;
-  if ((*buf)->getBufferSize() > (size_t)INT32_MAX ||
-      !model.ParseFromArray((*buf)->getBufferStart(),
-                            (int)(*buf)->getBufferSize()))
-    return "'" + inputPath.str() + "' is not a valid ONNX model";
-  for (const auto &init : model.graph().initializer())
-    if (init.data_location() == onnx::TensorProto::EXTERNAL)
-      return "exporting a model with external data is not supported yet "
-             "(initializer '" + init.name() + "')";
-  int64_t opset = 0;
-  for (const auto &o : model.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx")
-      opset = o.version();
-  if (opset < 13)
-    return "the model's opset is " + std::to_string(opset) +
-           "; per-channel DequantizeLinear needs opset 13 or later";
+  int64_t opset;
+  if (std::string e = loadModel(inputPath, model, 13,
+                                "per-channel DequantizeLinear", opset);
+      !e.empty())
+    return e;
 
   llvm::StringRef dir = llvm::sys::path::parent_path(inputPath);
   Exporter exporter(model, table, *scheme, dir.empty() ? "." : dir.str(), notes);
   if (std::string e = exporter.run(); !e.empty())
     return e;
-  model.set_producer_name("qopt");
-  std::ofstream os(outputPath.str(), std::ios::binary);
-  if (!os || !model.SerializeToOstream(&os))
-    return "cannot write '" + outputPath.str() + "'";
-  return "";
+  return saveModel(model, outputPath);
 }

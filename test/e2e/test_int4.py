@@ -141,3 +141,46 @@ def test_matrix_vector_against_onnxruntime(tmp_path, rows, symmetric):
         assert not np.array_equal(got8, got)  # the int8 path did run
     else:
         assert np.abs(got8 - want).max() <= bound.max()
+
+
+@pytest.mark.parametrize("recipe,fmt", [("int4", "symmetric"), ("int4", "asymmetric"),
+                                        ("int4-gptq", "symmetric"), ("int4-awq", "asymmetric")])
+def test_exported_matmulnbits_runs_in_onnxruntime(samples, tmp_path, recipe, fmt):
+    """--emit onnx writes each MatMul as com.microsoft.MatMulNBits with the
+    codes, scales and zero points qopt computes (AWQ's 1/s as a Mul before
+    it; the int4 embedding table as the f32 values of its codes).
+    onnxruntime's run of that file and qopt's compiled model (f32
+    activations: the exported accuracy_level 0 means f32) then compute the
+    same products up to summation order: the examples' fp32 tolerance."""
+    cal, val = samples
+    extra = ["--calibration", cal] if "-" in recipe else []
+    args = ["--recipe", recipe, "--int4-format", fmt, *extra]
+    exported = str(tmp_path / "exported.onnx")
+    c = qopt_e2e.compile_model(DECODER, exported, [*args, "--emit", "onnx"])
+    assert c.returncode == 0, c.stderr
+    model = onnx.load(exported)
+    onnx.checker.check_model(model)
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("MatMulNBits") == 8, ops
+    assert ("Mul" in ops) >= (recipe == "int4-awq")
+    # Smaller than the fp32 file: 4-bit weights (the table stays f32).
+    assert os.path.getsize(exported) < 0.4 * os.path.getsize(DECODER)
+    so = str(tmp_path / "m.so")
+    c = qopt_e2e.compile_model(DECODER, so, [*args, "--int4-activations", "f32"])
+    assert c.returncode == 0, c.stderr
+    for k in range(3):
+        feeds = qopt_e2e.random_inputs(DECODER, 200 + k)
+        want = qopt_e2e.run_onnxruntime(exported, feeds)["logits"]
+        data = str(tmp_path / f"in{k}")
+        qopt_e2e.write_tensors(data, "input", feeds)
+        r = qopt_e2e.run_model(so, data, save_dir=str(tmp_path / f"out{k}"))
+        assert r.returncode == 0, r.stderr
+        got = qopt_e2e.read_outputs(str(tmp_path / f"out{k}"))[0]
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
+
+
+def test_nf4_export_is_refused(tmp_path):
+    c = qopt_e2e.compile_model(DECODER, str(tmp_path / "x.onnx"),
+                               ["--recipe", "nf4", "--emit", "onnx"])
+    assert c.returncode != 0
+    assert "no NF4 codebook" in c.stderr

@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,26 @@ struct QDQExportOptions {
 std::string exportQDQModel(llvm::StringRef inputPath, llvm::StringRef outputPath,
                            const QDQExportOptions &options,
                            std::vector<std::string> &notes);
+
+struct NBitsExportOptions {
+  /// As qopt-quantize-weights takes them: rtn, gptq or awq; the group; the
+  /// grid (symmetric, asymmetric); the layer inputs GPTQ and AWQ read.
+  std::string method = "rtn";
+  int64_t group = 128;
+  std::string format = "symmetric";
+  std::string layerInputsDir;
+};
+
+/// Writes to `outputPath` the source model with each MatMul (and plain
+/// Gemm) by an f32 initializer replaced by onnxruntime's
+/// com.microsoft.MatMulNBits over exactly the codes, scales and zero points
+/// the int4 recipe computes (AWQ's input scales as a Mul before it); int4
+/// embedding tables are written as the f32 values of their codes. `notes`
+/// receives what stayed float and why. Returns an error message, or "".
+std::string exportNBitsModel(llvm::StringRef inputPath,
+                             llvm::StringRef outputPath,
+                             const NBitsExportOptions &options,
+                             std::vector<std::string> &notes);
 
 } // namespace mlir::qopt
 

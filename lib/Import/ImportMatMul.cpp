@@ -101,6 +101,9 @@ FailureOr<Value> onnx_import::buildMatMul(NodeContext &n, Value a, Value bm,
 }
 
 static LogicalResult importMatMul(NodeContext &n) {
+  auto nbits = n.g.nbitsWeights.find(n.node.input(1));
+  if (nbits != n.g.nbitsWeights.end())
+    return importMatMulNBitsWeight(n, nbits->second);
   auto ta = n.inputType(0), tb = n.inputType(1);
   if (!ta || !tb)
     return n.fail("expects two inputs");

@@ -12,6 +12,7 @@
 // (as in ONNX's own tests) are applied by float arithmetic instead.
 // MatMulInteger and ConvInteger are int8 TOSA ops with int32 results;
 // DynamicQuantizeLinear computes its parameters at run time.
+// DequantizeLinear of INT4 / UINT4 constants is ImportNBits.cpp's.
 //
 //===----------------------------------------------------------------------===//
 #include "ImporterCore.h"
@@ -132,6 +133,8 @@ static LogicalResult importQuantizeLinear(NodeContext &n) {
 }
 
 static LogicalResult importDequantizeLinear(NodeContext &n) {
+  if (isFourBitOnnxType(n.inputOnnxType(0)))
+    return importDequantizeLinear4Bit(n);
   auto xt = n.inputType(0);
   if (!xt || !llvm::isa<IntegerType>(xt.getElementType()))
     return n.fail("expects an integer input");

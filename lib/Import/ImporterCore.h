@@ -132,6 +132,7 @@ void registerReductionOps(OpRegistry &r); // ImportReduction.cpp: reductions, no
 void registerIndexingOps(OpRegistry &r);  // ImportIndexing.cpp: shape, slice, gather, pad...
 void registerLossAndMiscOps(OpRegistry &r); // ImportLoss.cpp: losses, Dropout, TopK, Einsum...
 void registerResizeAndConvTransposeOps(OpRegistry &r); // ImportResize.cpp
+void registerNBitsOps(OpRegistry &r); // ImportNBits.cpp: com.microsoft.MatMulNBits
 
 /// Imports one graph into `@main` of a module.
 class GraphImporter {
@@ -160,6 +161,20 @@ public:
   llvm::StringMap<std::vector<int64_t>> declaredShapes;
   /// Host value of `name` when known at compile time, else null.
   const HostTensor *getConstant(llvm::StringRef name);
+  /// True for an INT4 / UINT4 initializer: it has no Value; only
+  /// DequantizeLinear reads it, from its proto.
+  bool isFourBitInitializer(llvm::StringRef name) const;
+
+  /// A 4-bit weight in MatMulNBits layout that a DequantizeLinear produced
+  /// for the MatMuls reading it as B (every reader is one): the value bound
+  /// to its name is a placeholder that the MatMul importer replaces by a
+  /// qopt.matmul_nbits of these operands.
+  struct NBitsWeight {
+    Value weights, scales, zeros; // zeros null unless format == asymmetric
+    int64_t k, group;
+    std::string format;
+  };
+  llvm::StringMap<NBitsWeight> nbitsWeights;
 
   int64_t opsetFor(llvm::StringRef domain) const;
   Location fileLoc();
@@ -180,6 +195,14 @@ private:
   unsigned resourceCounter = 0;
 };
 
+/// DequantizeLinear of an INT4 / UINT4 initializer (ImportNBits.cpp): a
+/// qopt.matmul_nbits weight when MatMuls read it as B, else an f32
+/// constant dequantized at compile time.
+LogicalResult importDequantizeLinear4Bit(NodeContext &n);
+/// MatMul whose B is a 4-bit weight from importDequantizeLinear4Bit.
+LogicalResult importMatMulNBitsWeight(NodeContext &n,
+                                      const GraphImporter::NBitsWeight &w);
+
 //===----------------------------------------------------------------------===//
 // Types and tensor data (TensorData.cpp)
 //===----------------------------------------------------------------------===//
@@ -192,12 +215,22 @@ bool isUnsignedOnnxType(int32_t onnxType);
 /// The ONNX element type an MLIR type stands for by default.
 int32_t defaultOnnxType(Type elt);
 
-/// Bytes of one element of an ONNX element type (0 when unsupported).
+/// Bytes of one element of an ONNX element type (0 when unsupported,
+/// 4-bit types included).
 size_t onnxTypeSize(int32_t onnxType);
+
+/// TensorProto.DataType values of the 4-bit integers (ONNX 1.16, opset 21),
+/// newer than the schema qopt builds against.
+constexpr int32_t kOnnxUInt4 = 21, kOnnxInt4 = 22;
+inline bool isFourBitOnnxType(int32_t t) {
+  return t == kOnnxUInt4 || t == kOnnxInt4;
+}
 
 /// Reads the data of a TensorProto as little-endian bytes in its element
 /// type's layout, from any storage form (raw_data, typed fields, external
-/// data confined to `modelDir`, refused when it is empty). On failure
+/// data confined to `modelDir`, refused when it is empty). INT4 and UINT4,
+/// stored two a byte, come out unpacked: one byte per element (INT4
+/// sign-extended), the layout decodeHostTensor reads for them. On failure
 /// returns an error message.
 std::optional<std::string> readTensorBytes(const onnx::TensorProto &proto,
                                            llvm::StringRef modelDir,

@@ -71,6 +71,7 @@ const OpRegistry &onnx_import::getOpRegistry() {
     registerIndexingOps(r);
     registerLossAndMiscOps(r);
     registerResizeAndConvTransposeOps(r);
+    registerNBitsOps(r);
     return r;
   }();
   return registry;
@@ -268,6 +269,12 @@ const HostTensor *GraphImporter::getConstant(llvm::StringRef name) {
   return &slot;
 }
 
+bool GraphImporter::isFourBitInitializer(llvm::StringRef name) const {
+  auto it = initializers.find(name);
+  return it != initializers.end() && !values.count(name) &&
+         isFourBitOnnxType(it->second->data_type());
+}
+
 Value GraphImporter::materializeBytes(int32_t onnxType,
                                       llvm::ArrayRef<int64_t> shape,
                                       llvm::ArrayRef<char> bytes) {
@@ -451,6 +458,12 @@ LogicalResult GraphImporter::importGraph(
   for (const auto &init : graph.initializer()) {
     if (values.count(init.name()))
       continue;
+    // 4-bit initializers have no tensor type of their own: DequantizeLinear
+    // reads them from the proto (ImportNBits.cpp), nothing else may.
+    if (isFourBitOnnxType(init.data_type())) {
+      onnxTypes[init.name()] = init.data_type();
+      continue;
+    }
     std::vector<char> bytes;
     if (auto err = readTensorBytes(init, modelDir, bytes))
       return emitError() << "initializer '" << init.name() << "': " << *err;
@@ -469,12 +482,21 @@ LogicalResult GraphImporter::importGraph(
     NodeContext nc(*this, node, opset, nodeLoc(node));
     if (auto err = checkArity(node, opset))
       return nc.fail(*err);
-    for (const auto &in : node.input())
+    for (const auto &in : node.input()) {
+      if (isFourBitInitializer(in)) {
+        if (node.op_type() != "DequantizeLinear")
+          return nc.fail("reads the " +
+                         std::string(onnxTypeName(onnxTypes.lookup(in))) +
+                         " initializer '" + in +
+                         "', which only DequantizeLinear may read");
+        continue;
+      }
       if (!in.empty() && !values.count(in))
         return nc.fail("input '" + in +
                        "' is not produced by any earlier node, input or "
                        "initializer (the graph is not topologically sorted, "
                        "has a cycle, or names a missing value)");
+    }
     for (const auto &out : node.output())
       if (!out.empty() && values.count(out))
         return nc.fail("output '" + out + "' is already defined");
@@ -486,6 +508,9 @@ LogicalResult GraphImporter::importGraph(
   SmallVector<Value> results;
   for (const auto &vi : graph.output()) {
     Value v = values.lookup(vi.name());
+    if (!v && isFourBitInitializer(vi.name()))
+      return emitError() << "graph output '" << vi.name()
+                         << "' is a 4-bit initializer, which is not supported";
     if (!v)
       return emitError() << "graph output '" << vi.name()
                          << "' is not produced by any node";

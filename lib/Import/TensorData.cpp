@@ -51,12 +51,22 @@ const char *onnx_import::onnxTypeName(int32_t t) {
   if (TensorProto::DataType_IsValid(t))
     return TensorProto::DataType_Name(static_cast<TensorProto::DataType>(t))
         .c_str();
-  return "UNKNOWN";
+  // Types newer than the schema this is built against (ONNX 1.12).
+  switch (t) {
+  case 17: return "FLOAT8E4M3FN";
+  case 18: return "FLOAT8E4M3FNUZ";
+  case 19: return "FLOAT8E5M2";
+  case 20: return "FLOAT8E5M2FNUZ";
+  case kOnnxUInt4: return "UINT4";
+  case kOnnxInt4: return "INT4";
+  default: return "UNKNOWN";
+  }
 }
 
 bool onnx_import::isUnsignedOnnxType(int32_t t) {
   return t == TensorProto::UINT8 || t == TensorProto::UINT16 ||
-         t == TensorProto::UINT32 || t == TensorProto::UINT64;
+         t == TensorProto::UINT32 || t == TensorProto::UINT64 ||
+         t == kOnnxUInt4;
 }
 
 int32_t onnx_import::defaultOnnxType(Type elt) {
@@ -162,11 +172,50 @@ static void appendLE(std::vector<char> &bytes, T v) {
   bytes.insert(bytes.end(), p, p + sizeof(T));
 }
 
+/// Unpacks 4-bit elements stored two a byte (element 2i in the low nibble of
+/// byte i) into one byte each, sign-extended for INT4.
+static void unpackFourBit(llvm::ArrayRef<char> packed, uint64_t n,
+                          bool isSigned, std::vector<char> &bytes) {
+  bytes.resize(n);
+  for (uint64_t k = 0; k < n; ++k) {
+    uint8_t v = (uint8_t(packed[k / 2]) >> (k % 2 ? 4 : 0)) & 0xF;
+    bytes[k] = char(isSigned && v >= 8 ? int(v) - 16 : int(v));
+  }
+}
+
+/// readTensorBytes for INT4 / UINT4: the payload (raw, int32_data holding
+/// one packed byte each, or external) is ceil(n / 2) bytes.
+static std::optional<std::string> readFourBitBytes(const TensorProto &proto,
+                                                   llvm::StringRef modelDir,
+                                                   uint64_t n,
+                                                   std::vector<char> &bytes) {
+  bool isSigned = proto.data_type() == kOnnxInt4;
+  size_t expected = (n + 1) / 2;
+  std::vector<char> packed;
+  if (proto.data_location() == TensorProto::EXTERNAL) {
+    if (auto err = readExternal(proto, modelDir, expected, packed))
+      return err;
+  } else if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != expected)
+      return "raw data holds " + std::to_string(proto.raw_data().size()) +
+             " bytes, the shape needs " + std::to_string(expected);
+    packed.assign(proto.raw_data().begin(), proto.raw_data().end());
+  } else {
+    if ((size_t)proto.int32_data_size() != expected)
+      return "tensor holds " + std::to_string(proto.int32_data_size()) +
+             " packed bytes, the shape needs " + std::to_string(expected);
+    for (int32_t v : proto.int32_data())
+      packed.push_back(char(uint8_t(v)));
+  }
+  unpackFourBit(packed, n, isSigned, bytes);
+  return std::nullopt;
+}
+
 std::optional<std::string>
 onnx_import::readTensorBytes(const TensorProto &proto, llvm::StringRef modelDir,
                              std::vector<char> &bytes) {
   int32_t t = proto.data_type();
-  size_t eltSize = onnxTypeSize(t);
+  size_t eltSize = isFourBitOnnxType(t) ? 1 : onnxTypeSize(t);
   if (!eltSize)
     return std::string("unsupported element type ") + onnxTypeName(t);
   // Count elements with overflow checks: a hostile shape must not wrap.
@@ -182,6 +231,8 @@ onnx_import::readTensorBytes(const TensorProto &proto, llvm::StringRef modelDir,
     return std::string("tensor size overflows");
   size_t expected = n * eltSize;
   bytes.clear();
+  if (isFourBitOnnxType(t))
+    return readFourBitBytes(proto, modelDir, n, bytes);
   if (proto.data_location() == TensorProto::EXTERNAL)
     return readExternal(proto, modelDir, expected, bytes);
   if (proto.has_raw_data()) {
@@ -245,7 +296,8 @@ HostTensor onnx_import::decodeHostTensor(int32_t t, std::vector<int64_t> shape,
   HostTensor h;
   h.onnxType = t;
   h.shape = std::move(shape);
-  size_t n = onnxTypeSize(t) ? bytes.size() / onnxTypeSize(t) : 0;
+  size_t eltSize = isFourBitOnnxType(t) ? 1 : onnxTypeSize(t);
+  size_t n = eltSize ? bytes.size() / eltSize : 0;
   const char *p = bytes.data();
   auto load = [&](auto tag, size_t k) {
     decltype(tag) v;
@@ -263,8 +315,8 @@ HostTensor onnx_import::decodeHostTensor(int32_t t, std::vector<int64_t> shape,
     case TensorProto::FLOAT16: h.f[k] = halfToDouble(load(uint16_t(), k), false); break;
     case TensorProto::BFLOAT16: h.f[k] = halfToDouble(load(uint16_t(), k), true); break;
     case TensorProto::BOOL: h.i[k] = load(uint8_t(), k) != 0; break;
-    case TensorProto::INT8: h.i[k] = load(int8_t(), k); break;
-    case TensorProto::UINT8: h.i[k] = load(uint8_t(), k); break;
+    case TensorProto::INT8: case kOnnxInt4: h.i[k] = load(int8_t(), k); break;
+    case TensorProto::UINT8: case kOnnxUInt4: h.i[k] = load(uint8_t(), k); break;
     case TensorProto::INT16: h.i[k] = load(int16_t(), k); break;
     case TensorProto::UINT16: h.i[k] = load(uint16_t(), k); break;
     case TensorProto::INT32: h.i[k] = load(int32_t(), k); break;
@@ -295,6 +347,7 @@ std::vector<char> onnx_import::hostTensorBytes(const HostTensor &h) {
       break;
     }
     case TensorProto::BOOL: case TensorProto::INT8: case TensorProto::UINT8:
+    case kOnnxInt4: case kOnnxUInt4:
       appendLE(bytes, (uint8_t)h.i[k]); break;
     case TensorProto::INT16: case TensorProto::UINT16:
       appendLE(bytes, (uint16_t)h.i[k]); break;

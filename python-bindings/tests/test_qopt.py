@@ -112,7 +112,8 @@ def test_report_and_signature(path, fp32_models):
 def test_every_recipe_round_trips(path, recipe, fp32_models, tmp_path):
     reference = fp32_models[model_id(path)]
     calibration = ([random_inputs(reference, seed) for seed in range(4)]
-                   if recipe == "int8" else None)
+                   if recipe in ("int8", "int4-gptq", "int4-awq") else None)
+    int4 = recipe in ("int4", "int4-gptq", "int4-awq", "nf4")
     model = qopt.compile(path, recipe=recipe, output_dir=str(tmp_path),
                          calibration=calibration)
     assert model.report["recipe"] == recipe
@@ -122,13 +123,20 @@ def test_every_recipe_round_trips(path, recipe, fp32_models, tmp_path):
     for name in want:
         if recipe == "fp32":
             np.testing.assert_array_equal(got[name], want[name])
+        elif int4:
+            # 4-bit weights: the decoder's bar is 0.98 (test/e2e/test_int4.py);
+            # the small examples with one or two matmuls do better.
+            assert cosine(got[name], want[name]) >= 0.97, (recipe, name)
         else:
             # bf16 keeps 8 mantissa bits: cosine 0.999 against FP32 is the
             # bar of the precision recipes (test/e2e/test_precision.py).
             assert cosine(got[name], want[name]) >= 0.999, (recipe, name)
     # LLM.int8() quantizes linear layers only: cnn's convolutions stay f32.
     # bf16/f16 leave embedding tables (F32_TABLE_BYTES) at full width.
-    if recipe != "fp32" and not (recipe == "llm-int8" and model_id(path) == "cnn.onnx"):
+    # Weight-only int4 quantizes matmuls only: cnn's convolutions stay f32.
+    if int4 and model_id(path) == "cnn.onnx":
+        assert model.report["weight_bytes"] < model.report["weight_bytes_fp32"]
+    elif recipe != "fp32" and not (recipe == "llm-int8" and model_id(path) == "cnn.onnx"):
         table = F32_TABLE_BYTES.get(model_id(path), 0) if recipe in ("bf16", "f16") else 0
         fp32 = model.report["weight_bytes_fp32"]
         assert model.report["weight_bytes"] <= 0.51 * (fp32 - table) + table
@@ -236,6 +244,25 @@ def test_int8_calibrates_saves_and_reuses_its_table(fp32_models, tmp_path):
         qopt.compile(path, recipe="int8")
     with pytest.raises(qopt.Error, match="unknown calibration method 'kl'"):
         qopt.compile(path, recipe="int8", calibration=samples, calibration_method="kl")
+
+
+def test_int4_recipes_from_python(fp32_models):
+    reference = fp32_models["decoder.onnx"]
+    path = os.path.join(ROOT, "models", "decoder.onnx")
+    samples = [random_inputs(reference, seed) for seed in range(8)]
+    feeds = random_inputs(reference, 20)
+    want = reference.run(feeds)["logits"]
+    rtn = qopt.compile(path, recipe="int4")
+    asym32 = qopt.compile(path, recipe="int4", group=32, int4_format="asymmetric")
+    gptq = qopt.compile(path, recipe="int4-gptq", calibration=samples)
+    for m in (rtn, asym32, gptq):
+        assert cosine(m.run(feeds)["logits"], want) >= 0.97
+    # Smaller groups and zero points cost bytes.
+    assert rtn.report["weight_bytes"] < asym32.report["weight_bytes"]
+    with pytest.raises(qopt.Error, match="needs the layers' inputs"):
+        qopt.compile(path, recipe="int4-awq", calibration_table="t.json")
+    with pytest.raises(qopt.Error, match="group 24 is not a power of two"):
+        qopt.compile(path, recipe="int4", group=24)
 
 
 def test_validate_reports_accuracy_against_fp32(fp32_models):

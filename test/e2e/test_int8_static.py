@@ -134,7 +134,7 @@ def test_int8_static_errors(tmp_path):
     assert "--recipe int8 needs activation ranges: --calibration DIR" in c.stderr
     c = qopt_e2e.compile_model(model, so, ["--calibration", str(tmp_path)])
     assert c.returncode != 0
-    assert "--calibration and --calibration-table are for the int8 recipe" in c.stderr
+    assert "--calibration and --calibration-table are for the int8, int4-gptq and int4-awq recipes" in c.stderr
     c = qopt_e2e.compile_model(model, so, ["--recipe", "int8", "--calibration",
                                            str(tmp_path / "none")])
     assert c.returncode != 0 and "holds no input_K.pb files" in c.stderr, c.stderr

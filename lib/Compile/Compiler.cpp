@@ -7,6 +7,7 @@
 #include "qopt/Compile/Compiler.h"
 
 #include "Calibrate.h"
+#include "FitBudget.h"
 #include "ModelArtifacts.h"
 #include "Validate.h"
 #include "qopt/Import/ONNXExporter.h"
@@ -171,6 +172,7 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   recipeOptions.group = opts.group;
   recipeOptions.int4Format = opts.int4Format;
   recipeOptions.int4Activations = opts.int4Activations;
+  recipeOptions.keepFloatLayers = opts.keepFloatLayers;
   recipeOptions.calibrationTable = opts.calibrationTablePath;
   recipeOptions.calibrationMethod = opts.calibrationMethod;
   recipeOptions.percentile = opts.percentile;
@@ -320,6 +322,11 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   // The first stage renames @main to kGraphSymbol (qopt-prepare-entry).
   std::vector<PlotBuffer> plot;
   if (failed(runStages(ctx, *module, opts, stages, timing, [&](llvm::StringRef stage) {
+        if (stage == "recipe") // the layers an int4 recipe quantized
+          if (auto f = module->lookupSymbol<func::FuncOp>(kGraphSymbol))
+            if (auto layers = f->getAttrOfType<ArrayAttr>("qopt.int4_layers"))
+              for (auto key : layers.getAsRange<StringAttr>())
+                report.quantizedLayers.push_back(key.str());
         if (stage != "bufferize")
           return;
         auto planned = module->lookupSymbol<func::FuncOp>(kGraphSymbol);
@@ -435,6 +442,8 @@ LogicalResult mlir::qopt::compileModel(MLIRContext &ctx,
                                        const CompileOptions &opts,
                                        CompileReport &report) {
   // A no-op unless the tool registered --mlir-timing and it is given.
+  if (opts.memoryBudget)
+    return fitMemoryBudget(ctx, opts, report);
   DefaultTimingManager timingManager;
   applyDefaultTimingManagerCLOptions(timingManager);
   TimingScope timing = timingManager.getRootScope();
@@ -469,6 +478,18 @@ LogicalResult mlir::qopt::writeReport(const CompileReport &r,
     }
     os << "\n  ]";
   }
+  if (!r.quantizedLayers.empty()) {
+    os << ",\n  \"int4_layers\": [";
+    for (size_t i = 0; i < r.quantizedLayers.size(); ++i) {
+      std::string name;
+      llvm::raw_string_ostream ns(name);
+      ns.write_escaped(r.quantizedLayers[i]);
+      os << (i ? ", " : "") << "\"" << name << "\"";
+    }
+    os << "]";
+  }
+  if (!r.budgetJSON.empty())
+    os << ",\n  \"budget\": " << r.budgetJSON;
   os << "\n}\n";
   return success();
 }

@@ -188,6 +188,8 @@ std::string qopt::getRecipePipelineText(const RecipeOptions &options,
                   (options.layerInputsDir.empty() ? std::string("LAYER_INPUTS")
                                                   : options.layerInputsDir) +
                   "\"";
+    if (!options.keepFloatLayers.empty())
+      quantize += " keep=" + llvm::join(options.keepFloatLayers, ",");
     quantize += "}),canonicalize";
   }
   if (precision.empty())

@@ -207,9 +207,32 @@ def _check_target(target):
     raise Error(f"unknown target {target!r} (available: cpu)")
 
 
+def _budget_bytes(budget):
+    """memory_budget as bytes (0: none): an int, or '2GiB', '300MiB', '1.5GB'."""
+    if budget is None:
+        return 0
+    if isinstance(budget, (int, np.integer)) and not isinstance(budget, bool):
+        if budget <= 0:
+            raise Error(f"memory_budget must be positive, got {budget}")
+        return int(budget)
+    if isinstance(budget, str):
+        import re
+        m = re.fullmatch(r"\s*([0-9.]+)\s*(B|kB|KB|MB|GB|KiB|MiB|GiB|K|M|G)?\s*", budget)
+        factors = {None: 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9,
+                   "KiB": 1024, "MiB": 2**20, "GiB": 2**30, "K": 1024, "M": 2**20, "G": 2**30}
+        if m:
+            try:
+                return int(float(m.group(1)) * factors[m.group(2)])
+            except ValueError:
+                pass
+    raise Error(f"memory_budget {budget!r}: expected bytes or a size such as "
+                "'2GiB' or '300MiB'")
+
+
 def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
             calibration_table=None, calibration_method=None,
-            group=None, int4_format=None, target="cpu", output_dir=None, keep_f32=None, validate=None,
+            group=None, int4_format=None, memory_budget=None, min_cosine=0.99,
+            target="cpu", output_dir=None, keep_f32=None, validate=None,
             progress=None):
     """Compiles an ONNX model into a library and loads it.
 
@@ -227,6 +250,12 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
     group: int4 recipes: weights per scale along K (a power of two >= 16;
         default 128, 64 for nf4).
     int4_format: int4 recipes: 'symmetric' (default) or 'asymmetric'.
+    memory_budget: choose the recipe instead of giving it: bytes (int) or a
+        size string ('2GiB', '300MiB'); the most accurate recipe whose
+        predicted peak memory fits and whose output cosine against FP32 on
+        `calibration` reaches `min_cosine` wins (the report's 'budget' lists
+        every candidate). Needs `calibration`.
+    min_cosine: the accuracy floor with memory_budget (default 0.99).
     target: 'cpu' (the only one so far).
     output_dir: where MODEL.so, MODEL.h and MODEL.json (the report) are
         written; a temporary directory, removed with the model, by default.
@@ -241,6 +270,10 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
     diagnostics on failure.
     """
     _check_target(target)
+    budget = _budget_bytes(memory_budget)
+    if budget and calibration is None:
+        raise Error("memory_budget needs calibration samples: each candidate's "
+                    "accuracy is measured on them against FP32")
     recipe_text, recipe_names = _recipe_text(recipe)
     shapes = shape_list(input_shapes)
     samples = _samples(calibration, "calibration")
@@ -289,7 +322,7 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
                 _write_samples(checks, data)
             # Samples reach the compiler only for recipes that calibrate;
             # for the others they are just checked against the model.
-            calibrating = samples is not None and bool(needing)
+            calibrating = samples is not None and (bool(needing) or bool(budget))
             if calibrating:
                 _write_samples(samples, cal)
             steps = _STEPS if checks is None else _STEPS[:-1] + ("validate-inputs", "load")
@@ -298,14 +331,15 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
             with Progress(f"compile {stem}", steps, enabled=progress) as bar:
                 def on_step(name):
                     # "calibrate 3/8": progress within the calibrate step.
-                    (bar.detail if name.startswith("calibrate ") else bar.step)(name)
+                    detail = name.startswith("calibrate ") or name.startswith("budget:")
+                    (bar.detail if detail else bar.step)(name)
                 found = ext.compile_model(
                     path, so_path, recipe_text, shapes, keep, prefix, report_path,
                     "", "", data if checks is not None else "",
                     cal if calibrating else "",
                     os.fspath(calibration_table) if calibration_table is not None else "",
                     calibration_method or "", int(group or 0), int4_format or "",
-                    on_step)
+                    budget, float(min_cosine), on_step)
                 bar.step("load")
                 with open(report_path) as f:
                     report = json.load(f)

@@ -152,7 +152,8 @@ compileModel(const std::string &input, const std::string &output,
              const std::string &calibrationDir,
              const std::string &calibrationTable,
              const std::string &calibrationMethod, int64_t group,
-             const std::string &int4Format, nb::object onStep) {
+             const std::string &int4Format, uint64_t memoryBudget,
+             double minCosine, nb::object onStep) {
   ensureRegistered();
   qopt::CompileOptions opts;
   opts.inputPath = input;
@@ -170,6 +171,8 @@ compileModel(const std::string &input, const std::string &output,
   opts.group = group;
   if (!int4Format.empty())
     opts.int4Format = int4Format;
+  opts.memoryBudget = memoryBudget;
+  opts.minCosine = minCosine;
 
   std::exception_ptr callbackError;
   if (!onStep.is_none())
@@ -396,7 +399,8 @@ NB_MODULE(_qopt, m) {
         nb::arg("dump_ir_dir"), nb::arg("memory_plot"),
         nb::arg("validate_inputs"), nb::arg("calibration_dir"),
         nb::arg("calibration_table"), nb::arg("calibration_method"),
-        nb::arg("group"), nb::arg("int4_format"), nb::arg("on_step").none(),
+        nb::arg("group"), nb::arg("int4_format"), nb::arg("memory_budget"),
+        nb::arg("min_cosine"), nb::arg("on_step").none(),
         "Compiles an ONNX file to a model library; returns the warnings.");
   m.def("import_onnx", &importONNX, nb::arg("path"), nb::arg("input_shapes"),
         nb::arg("debug_info"), nb::arg("elide_weights"),

@@ -265,6 +265,22 @@ def test_int4_recipes_from_python(fp32_models):
         qopt.compile(path, recipe="int4", group=24)
 
 
+def test_memory_budget_chooses_the_recipe(fp32_models):
+    reference = fp32_models["decoder.onnx"]
+    path = os.path.join(ROOT, "models", "decoder.onnx")
+    samples = [random_inputs(reference, seed) for seed in range(4)]
+    model = qopt.compile(path, memory_budget="64MiB", calibration=samples)
+    budget = model.report["budget"]
+    assert budget["chosen"] == "fp32" and budget["budget_bytes"] == 64 * 2**20
+    assert {c["recipe"] for c in budget["candidates"]} >= {"fp32", "bf16", "int4"}
+    with pytest.raises(qopt.Error, match="no candidate fits"):
+        qopt.compile(path, memory_budget=2**20, calibration=samples)
+    with pytest.raises(qopt.Error, match="needs calibration samples"):
+        qopt.compile(path, memory_budget="2GiB")
+    with pytest.raises(qopt.Error, match="expected bytes or a size"):
+        qopt.compile(path, memory_budget="lots", calibration=samples)
+
+
 def test_validate_reports_accuracy_against_fp32(fp32_models):
     reference = fp32_models["mlp.onnx"]
     samples = [random_inputs(reference, seed) for seed in (0, 1)]

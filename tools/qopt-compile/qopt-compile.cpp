@@ -120,6 +120,21 @@ static cl::opt<std::string> int4Activations(
              "products, as llama.cpp and onnxruntime's accuracy_level 4) or "
              "f32 (exact)"),
     cl::value_desc("int8|f32"), cl::init("int8"), cl::cat(category));
+static cl::opt<std::string> memoryBudget(
+    "memory-budget",
+    cl::desc("Choose the recipe: the most accurate of fp32, bf16, int8-dynamic, "
+             "int8, int4, bf16,int4, int4-gptq, int4-awq and nf4 (and int4 "
+             "with its most sensitive layers in f32) whose predicted peak "
+             "memory (library + arena + runtime) fits SIZE and whose output "
+             "cosine against FP32 on the --calibration samples reaches "
+             "--min-cosine; prints every candidate and the choice (also in "
+             "--report)"),
+    cl::value_desc("SIZE (e.g. 2GiB, 300MiB)"), cl::cat(category));
+static cl::opt<double> minCosine(
+    "min-cosine",
+    cl::desc("With --memory-budget: the accuracy floor, the output cosine "
+             "against FP32 (default 0.99)"),
+    cl::value_desc("C"), cl::init(0.99), cl::cat(category));
 static cl::opt<bool> printPipeline(
     "print-pipeline",
     cl::desc("Print the pass pipeline (runnable by qopt-opt --pass-pipeline) "
@@ -195,6 +210,16 @@ int main(int argc, char **argv) {
   opts.group = group;
   opts.int4Format = int4Format;
   opts.int4Activations = int4Activations;
+  if (!memoryBudget.empty()) {
+    auto bytes = mlir::qopt::parseByteSize(memoryBudget);
+    if (!bytes) {
+      errs() << "qopt-compile: error: --memory-budget=" << memoryBudget
+             << ": expected a size such as 2GiB, 300MiB, 1.5GB or 800000\n";
+      return 2;
+    }
+    opts.memoryBudget = *bytes;
+    opts.minCosine = minCosine;
+  }
   // On a terminal, the step in progress shows on one line that is then
   // cleared; redirected output gets none of it.
   bool progress = llvm::sys::Process::StandardErrIsDisplayed();

@@ -9,6 +9,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,13 @@ struct CompileOptions {
   int64_t group = 0;
   std::string int4Format = "symmetric";
   std::string int4Activations = "int8"; // or f32 (see qopt.matmul_nbits)
+  std::vector<std::string> keepFloatLayers; // int4: layers left in f32
+  /// Fit a memory budget (FitBudget.h): with memoryBudget > 0 the recipe is
+  /// chosen, not given: the least lossy candidate whose predicted peak
+  /// memory fits and whose output cosine on the calibration samples is at
+  /// least minCosine.
+  uint64_t memoryBudget = 0;
+  double minCosine = 0.99;
   /// Internal: compile the FP32 model with the activations the int8
   /// recipe quantizes as extra outputs (qopt-insert-observers).
   bool instrumentForCalibration = false;
@@ -74,6 +82,11 @@ struct CompileReport {
   /// With --validate-inputs: per output, over every sample.
   size_t validationSamples = 0;
   std::vector<OutputAccuracy> accuracy;
+  /// int4 recipes: the calibration keys of the layers quantized.
+  std::vector<std::string> quantizedLayers;
+  /// With a memory budget: every candidate tried and the choice, as JSON
+  /// (written into the report as "budget").
+  std::string budgetJSON;
 };
 
 /// Compiles the model; every failure is reported through the context's
@@ -82,6 +95,9 @@ struct CompileReport {
 /// registered them, apply to every stage.
 LogicalResult compileModel(MLIRContext &context, const CompileOptions &options,
                            CompileReport &report);
+
+/// "2GiB", "512MiB", "1.5GB", "800kB", "123456" as bytes (--memory-budget).
+std::optional<uint64_t> parseByteSize(llvm::StringRef text);
 
 /// Writes `report` as JSON to `path`.
 LogicalResult writeReport(const CompileReport &report, llvm::StringRef path);

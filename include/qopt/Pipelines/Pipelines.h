@@ -55,6 +55,8 @@ struct RecipeOptions {
   std::string int4Format = "symmetric";
   std::string int4Activations = "int8"; // matrix-vector products: int8, f32
   std::string layerInputsDir;
+  /// int4 recipes: layers (calibration keys) left in f32.
+  std::vector<std::string> keepFloatLayers;
 };
 
 /// The recipe stage as pipeline text ("" for fp32), or an error message in

@@ -14,6 +14,8 @@
 #include "qopt/Analysis/WeightQuantization.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
+#include "llvm/ADT/StringSet.h"
+
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
 #include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
@@ -178,13 +180,18 @@ struct QuantizeWeightsPass
                                  << " is not a power of two of at least 16";
       return signalPassFailure();
     }
+    llvm::StringSet<> kept(llvm::from_range, keep);
+    SmallVector<Attribute> quantized;
     for (const mlir::qopt::QuantCandidate &c :
          mlir::qopt::findQuantCandidates(getOperation(), minElements)) {
-      if (!isa<tosa::MatMulOp>(c.op))
+      if (!isa<tosa::MatMulOp>(c.op) || kept.contains(c.key))
         continue; // weight-only int4 is for matrix products
       if (failed(rewrite(c, *grid)))
         return signalPassFailure();
+      quantized.push_back(StringAttr::get(&getContext(), c.key));
     }
+    getOperation()->setAttr("qopt.int4_layers",
+                            ArrayAttr::get(&getContext(), quantized));
   }
 };
 

@@ -352,7 +352,9 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "func::FuncOp"> {
         multiply before the product.
     The activation stays f32; the f32 weight is gone from the model, and
     no full-width decoded copy of it exists at run time (the kernels decode
-    in registers). With `embeddings`, qopt-quantize-embeddings' int4 form is
+    in registers). Layers named in `keep` stay f32 (a memory budget's
+    per-layer choice); the function gets a `qopt.int4_layers` attribute
+    listing the keys of the layers quantized. With `embeddings`, qopt-quantize-embeddings' int4 form is
     the caller's to add.
   }];
   let options = [
@@ -373,6 +375,8 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "func::FuncOp"> {
            "GPTQ: quantize columns by descending Hessian diagonal">,
     Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
            "Leave weights with fewer elements in f32">,
+    ListOption<"keep", "keep", "std::string",
+               "Layers (calibration keys: the ONNX node names) to leave in f32">,
   ];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
                            "::mlir::tosa::TosaDialect"];

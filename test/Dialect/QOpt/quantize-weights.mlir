@@ -6,6 +6,9 @@
 // RUN: qopt-opt %s --split-input-file --verify-diagnostics \
 // RUN:   --pass-pipeline='builtin.module(func.func(qopt-quantize-weights{group=16 method=nf4 activations=int8}))' \
 // RUN:   | FileCheck %s --check-prefix=NF4
+// RUN: qopt-opt %s --split-input-file --verify-diagnostics \
+// RUN:   --pass-pipeline='builtin.module(func.func(qopt-quantize-weights{group=16 keep=matmul}))' \
+// RUN:   | FileCheck %s --check-prefix=KEEP
 
 // W [K=32, N=2] in groups of 16 along K, symmetric (onnxruntime's grid:
 // the largest magnitude maps to code 0, scale = -max / 8):
@@ -15,6 +18,7 @@
 //   column 1: all 1.0: scale -0.125, every code 0 -> 16 bytes 00.
 // Scales (f32, little endian): -0.25, -0.5, -0.125, -0.125.
 // CHECK-LABEL: func.func @matmul
+// CHECK-SAME: attributes {qopt.int4_layers = ["matmul"]}
 // CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<[[WK:qopt_int4_0]]> : tensor<2x2x8xi8>
 // CHECK-DAG: %[[S:.*]] = arith.constant dense_resource<[[SK:qopt_int4_scale_0]]> : tensor<2x2xf32>
 // CHECK: %[[Y:.*]] = qopt.matmul_nbits %arg0, %[[W]], %[[S]] {format = "symmetric", group = 16 : i64, k = 32 : i64} : (tensor<1x3x32xf32>, tensor<2x2x8xi8>, tensor<2x2xf32>) -> tensor<1x3x2xf32>
@@ -24,6 +28,12 @@
 // CHECK: [[SK]]: "0x08000000000080BE000000BF000000BE000000BE"
 // ASYM-LABEL: func.func @matmul
 // ASYM: qopt.matmul_nbits %arg0, %{{.*}}, %{{.*}}, %{{.*}} {format = "asymmetric", group = 16 : i64, k = 32 : i64} : (tensor<1x3x32xf32>, tensor<2x2x8xi8>, tensor<2x2xf32>, tensor<2x1xi8>) -> tensor<1x3x2xf32>
+// The layers quantized are listed on the function; `keep` leaves a layer
+// (by its calibration key: the op name without an ONNX node) in f32.
+// KEEP-LABEL: func.func @matmul
+// KEEP-SAME: attributes {qopt.int4_layers = []}
+// KEEP: tosa.matmul
+// KEEP-NOT: qopt.matmul_nbits
 // NF4-LABEL: func.func @matmul
 // NF4: qopt.matmul_nbits %arg0, %{{.*}}, %{{.*}} {activations = "int8", format = "nf4", group = 16 : i64, k = 32 : i64}
 func.func @matmul(%x: tensor<1x3x32xf32>) -> tensor<1x3x2xf32> {

@@ -29,7 +29,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import qopt_e2e  # noqa: E402
-from bench_precision import ort_latency_ms, qopt_latency_ms  # noqa: E402
+from bench_precision import interleaved_latencies  # noqa: E402
 
 
 def chain_model(path, size, layers, seed=0):
@@ -122,14 +122,8 @@ def main():
     weight_bytes["onnxruntime MatMulNBits"] = sum(
         numpy_helper.to_array(t).nbytes for t in m.graph.initializer)
 
-    for sess in sessions.values():
-        ort_latency_ms(sess, feeds, 3)
-    samples = {k: [] for k in list(sessions) + [f"qopt {r}" for r in libs]}
-    for _ in range(args.rounds):
-        for engine, sess in sessions.items():
-            samples[engine].append(ort_latency_ms(sess, feeds, args.runs))
-        for recipe, so in libs.items():
-            samples[f"qopt {recipe}"].append(qopt_latency_ms(so, data, args.runs, args.threads))
+    samples = interleaved_latencies(sessions, feeds, libs, data, args.rounds,
+                                    args.runs, args.threads)
     copy = copy_bandwidth_gbs(args.threads)
     print(f"{args.layers} x [{args.size} x {args.size}] matrix-vector, threads {args.threads}, "
           f"{args.rounds} rounds x {args.runs} runs, medians")

@@ -60,6 +60,21 @@ def ort_latency_ms(sess, feeds, runs):
     return statistics.median(times)
 
 
+def interleaved_latencies(sessions, feeds, libs, data, rounds, runs, threads):
+    """{engine: [median ms per round]}: onnxruntime sessions and qopt
+    libraries ({recipe: .so}, as "qopt RECIPE") in turn each round, so that
+    machine noise hits them alike."""
+    for sess in sessions.values():
+        ort_latency_ms(sess, feeds, 3)  # warm-up
+    samples = {k: [] for k in list(sessions) + [f"qopt {r}" for r in libs]}
+    for _ in range(rounds):
+        for engine, sess in sessions.items():
+            samples[engine].append(ort_latency_ms(sess, feeds, runs))
+        for recipe, so in libs.items():
+            samples[f"qopt {recipe}"].append(qopt_latency_ms(so, data, runs, threads))
+    return samples
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -110,14 +125,8 @@ def main():
             qopt_e2e.ort_quantize_static(model, q, calibration)
             sessions["onnxruntime int8-static"] = ort.InferenceSession(
                 q, opts, providers=["CPUExecutionProvider"])
-        for sess in sessions.values():
-            ort_latency_ms(sess, feeds, 3)  # warm-up
-        samples = {k: [] for k in list(sessions) + [f"qopt {r}" for r in libs]}
-        for _ in range(args.rounds):
-            for engine, sess in sessions.items():
-                samples[engine].append(ort_latency_ms(sess, feeds, args.runs))
-            for recipe, so in libs.items():
-                samples[f"qopt {recipe}"].append(qopt_latency_ms(so, data, args.runs, args.threads))
+        samples = interleaved_latencies(sessions, feeds, libs, data, args.rounds,
+                                        args.runs, args.threads)
         base = statistics.median(samples["onnxruntime fp32"])
         qbase = statistics.median(samples["qopt fp32"]) if "qopt fp32" in samples else None
         for engine, vals in samples.items():

@@ -147,6 +147,27 @@ static void gemv_rows_portable(const gemv *g, int64_t n0, int64_t n1) {
 #define QOPT_AVX2 __attribute__((target("avx2,fma")))
 #define QOPT_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 
+/* Per output n and row of A: a vector of partial sums and a scalar
+ * correction (zero points, tails). */
+QOPT_AVX2_INLINE void clear_row(__m256 *acc, float *corr, const int M) {
+  for (int i = 0; i < M; ++i) {
+    acc[i] = _mm256_setzero_ps();
+    corr[i] = 0.f;
+  }
+}
+
+/* C[i, n] += the horizontal sum of acc[i] plus corr[i]. */
+QOPT_AVX2_INLINE void store_row(const gemv *g, int64_t n, const __m256 *acc,
+                                const float *corr, const int M) {
+  for (int i = 0; i < M; ++i) {
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[i]),
+                           _mm256_extractf128_ps(acc[i], 1));
+    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+    g->c[i * g->ldc + n] += _mm_cvtss_f32(s4) + corr[i];
+  }
+}
+
 /* The 8 codes of 4 bytes as floats, in order: the 32-bit word broadcast to
  * every lane, lane j shifted right by 4j and masked (no shuffles: they
  * would bound the loop on cores with few shuffle ports); for NF4, their
@@ -181,10 +202,7 @@ QOPT_AVX2_INLINE void gemv_rows_avx2_m(const gemv *g, int64_t n0, int64_t n1,
   for (int64_t n = n0; n < n1; ++n) {
     __m256 acc[GEMV_MAX_M];
     float corr[GEMV_MAX_M];
-    for (int i = 0; i < M; ++i) {
-      acc[i] = _mm256_setzero_ps();
-      corr[i] = 0.f;
-    }
+    clear_row(acc, corr, M);
     const uint8_t *row = w->codes + n * rowBytes;
     const float *scales = w->scales + n * w->blocks;
     for (int64_t blk = 0; blk < w->blocks; ++blk) {
@@ -237,13 +255,7 @@ QOPT_AVX2_INLINE void gemv_rows_avx2_m(const gemv *g, int64_t n0, int64_t n1,
         corr[i] += tail[i] * sc - zs * g->xsum[i * w->blocks + blk];
       }
     }
-    for (int i = 0; i < M; ++i) {
-      __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[i]),
-                             _mm256_extractf128_ps(acc[i], 1));
-      s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-      s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-      g->c[i * g->ldc + n] += _mm_cvtss_f32(s4) + corr[i];
-    }
+    store_row(g, n, acc, corr, M);
   }
 }
 
@@ -262,10 +274,7 @@ QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
   for (int64_t n = n0; n < n1; ++n) {
     __m256 acc[GEMV_MAX_M];
     float corr[GEMV_MAX_M];
-    for (int i = 0; i < M; ++i) {
-      acc[i] = _mm256_setzero_ps();
-      corr[i] = 0.f;
-    }
+    clear_row(acc, corr, M);
     const uint8_t *row = w->codes + n * rowBytes;
     for (int64_t blk = 0; blk < w->blocks; ++blk) {
       __m256 part[GEMV_MAX_M];
@@ -293,13 +302,7 @@ QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
         corr[i] -= zs * g->zsum[i * w->blocks + blk];
       }
     }
-    for (int i = 0; i < M; ++i) {
-      __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[i]),
-                             _mm256_extractf128_ps(acc[i], 1));
-      s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-      s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-      g->c[i * g->ldc + n] += _mm_cvtss_f32(s4) + corr[i];
-    }
+    store_row(g, n, acc, corr, M);
   }
 }
 

@@ -164,13 +164,15 @@ def make_encoder(rng, seq=32, d=64, heads=4, ff=128, layers=2):
     return graph
 
 
-def make_decoder(rng, seq=16, vocab=256, d=128, heads=4, ff=256, eps=1e-5):
+def make_decoder(rng, seq=16, vocab=256, d=128, heads=4, ff=256, eps=1e-5, layers=1):
     """A LLaMA-like decoder block (no rotary embedding, no KV cache): embedding
     Gather, RMSNorm as x * 1/sqrt(mean(x^2) + eps) * weight in primitive ops,
     causal self-attention (additive -1e9 mask: exp underflows to exactly 0 in
     every runtime), SwiGLU MLP (SiLU as x * Sigmoid(x)), final RMSNorm and an
     untied LM head; matrices without bias, std 1/sqrt(fan_in). The weights
-    do not depend on `seq`, so seq=1 is the decode step of the same model."""
+    do not depend on `seq`, so seq=1 is the decode step of the same model.
+    `layers` stacks blocks (bench/bench_scale.py builds a ~1B-parameter
+    model so)."""
     hd = d // heads
     nodes, inits = [], []
 
@@ -211,37 +213,38 @@ def make_decoder(rng, seq=16, vocab=256, d=128, heads=4, ff=256, eps=1e-5):
     x = node("Gather", [w("embed_tokens.weight", (vocab, d), 1.0), "input_ids"],
              "/embed_tokens/Gather", axis=0)
 
-    p = "/layers.0"
-    h = rms_norm(x, f"{p}/input_layernorm", "pow", "div")
-    qkv = {}
-    for name in ("q", "k", "v"):
-        t = node("MatMul", [h, w(f"{p}.self_attn.{name}_proj.weight", (d, d), d ** -0.5)],
-                 f"{p}/self_attn/{name}_proj/MatMul")
-        t = node("Reshape", [t, "heads_shape"], f"{p}/self_attn/{name}_Reshape")
-        perm = [0, 2, 3, 1] if name == "k" else [0, 2, 1, 3]
-        qkv[name] = node("Transpose", [t], f"{p}/self_attn/{name}_Transpose", perm=perm)
-    s = node("MatMul", [qkv["q"], qkv["k"]], f"{p}/self_attn/MatMul")
-    s = node("Mul", [s, "inv_sqrt_hd"], f"{p}/self_attn/Mul_scale")
-    s = node("Add", [s, "causal_mask"], f"{p}/self_attn/Add_mask")
-    s = node("Softmax", [s], f"{p}/self_attn/Softmax", axis=-1)
-    o = node("MatMul", [s, qkv["v"]], f"{p}/self_attn/MatMul_1")
-    o = node("Transpose", [o], f"{p}/self_attn/Transpose_merge", perm=[0, 2, 1, 3])
-    o = node("Reshape", [o, "model_shape"], f"{p}/self_attn/Reshape_merge")
-    o = node("MatMul", [o, w(f"{p}.self_attn.o_proj.weight", (d, d), d ** -0.5)],
-             f"{p}/self_attn/o_proj/MatMul")
-    x = node("Add", [x, o], f"{p}/Add_attn_residual")
+    for layer in range(layers):
+        p = f"/layers.{layer}"
+        h = rms_norm(x, f"{p}/input_layernorm", "pow", "div")
+        qkv = {}
+        for name in ("q", "k", "v"):
+            t = node("MatMul", [h, w(f"{p}.self_attn.{name}_proj.weight", (d, d), d ** -0.5)],
+                     f"{p}/self_attn/{name}_proj/MatMul")
+            t = node("Reshape", [t, "heads_shape"], f"{p}/self_attn/{name}_Reshape")
+            perm = [0, 2, 3, 1] if name == "k" else [0, 2, 1, 3]
+            qkv[name] = node("Transpose", [t], f"{p}/self_attn/{name}_Transpose", perm=perm)
+        s = node("MatMul", [qkv["q"], qkv["k"]], f"{p}/self_attn/MatMul")
+        s = node("Mul", [s, "inv_sqrt_hd"], f"{p}/self_attn/Mul_scale")
+        s = node("Add", [s, "causal_mask"], f"{p}/self_attn/Add_mask")
+        s = node("Softmax", [s], f"{p}/self_attn/Softmax", axis=-1)
+        o = node("MatMul", [s, qkv["v"]], f"{p}/self_attn/MatMul_1")
+        o = node("Transpose", [o], f"{p}/self_attn/Transpose_merge", perm=[0, 2, 1, 3])
+        o = node("Reshape", [o, "model_shape"], f"{p}/self_attn/Reshape_merge")
+        o = node("MatMul", [o, w(f"{p}.self_attn.o_proj.weight", (d, d), d ** -0.5)],
+                 f"{p}/self_attn/o_proj/MatMul")
+        x = node("Add", [x, o], f"{p}/Add_attn_residual")
 
-    h = rms_norm(x, f"{p}/post_attention_layernorm", "mul", "reciprocal")
-    g = node("MatMul", [h, w(f"{p}.mlp.gate_proj.weight", (d, ff), d ** -0.5)],
-             f"{p}/mlp/gate_proj/MatMul")
-    u = node("MatMul", [h, w(f"{p}.mlp.up_proj.weight", (d, ff), d ** -0.5)],
-             f"{p}/mlp/up_proj/MatMul")
-    g = node("Mul", [g, node("Sigmoid", [g], f"{p}/mlp/act_fn/Sigmoid")],
-             f"{p}/mlp/act_fn/Mul")
-    m = node("Mul", [g, u], f"{p}/mlp/Mul")
-    m = node("MatMul", [m, w(f"{p}.mlp.down_proj.weight", (ff, d), ff ** -0.5)],
-             f"{p}/mlp/down_proj/MatMul")
-    x = node("Add", [x, m], f"{p}/Add_mlp_residual")
+        h = rms_norm(x, f"{p}/post_attention_layernorm", "mul", "reciprocal")
+        g = node("MatMul", [h, w(f"{p}.mlp.gate_proj.weight", (d, ff), d ** -0.5)],
+                 f"{p}/mlp/gate_proj/MatMul")
+        u = node("MatMul", [h, w(f"{p}.mlp.up_proj.weight", (d, ff), d ** -0.5)],
+                 f"{p}/mlp/up_proj/MatMul")
+        g = node("Mul", [g, node("Sigmoid", [g], f"{p}/mlp/act_fn/Sigmoid")],
+                 f"{p}/mlp/act_fn/Mul")
+        m = node("Mul", [g, u], f"{p}/mlp/Mul")
+        m = node("MatMul", [m, w(f"{p}.mlp.down_proj.weight", (ff, d), ff ** -0.5)],
+                 f"{p}/mlp/down_proj/MatMul")
+        x = node("Add", [x, m], f"{p}/Add_mlp_residual")
 
     h = rms_norm(x, "/norm", "pow", "reciprocal")
     nodes.append(helper.make_node(

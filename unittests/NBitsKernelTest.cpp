@@ -107,19 +107,20 @@ void check(const Problem &p, unsigned seed) {
     for (int64_t c = 0; c < p.k; ++c)
       a[i * lda + c] = float(int(rng() % 17) - 8) / 4;
   // What the product reads: A itself, or (int8 activations) A quantized
-  // per 32 inputs as the kernel documents, dequantized in double.
+  // per weight block as the kernel documents, dequantized in double.
   std::vector<double> ax(a.begin(), a.end());
   bool int8 = p.activations == QOPT_NBITS_INT8_ACTIVATIONS &&
               p.format != QOPT_NBITS_NF4 && p.m <= 4 && p.k % 32 == 0 &&
               p.group % 32 == 0;
   if (int8)
     for (int64_t i = 0; i < p.m; ++i)
-      for (int64_t c0 = 0; c0 < p.k; c0 += 32) {
+      for (int64_t c0 = 0; c0 < p.k; c0 += p.group) {
+        int64_t len = std::min(p.group, p.k - c0);
         float amax = 0;
-        for (int j = 0; j < 32; ++j)
+        for (int64_t j = 0; j < len; ++j)
           amax = std::max(amax, std::fabs(a[i * lda + c0 + j]));
         float inv = amax > 0 ? 127.f / amax : 0.f, s = amax / 127.f;
-        for (int j = 0; j < 32; ++j)
+        for (int64_t j = 0; j < len; ++j)
           ax[i * lda + c0 + j] =
               double(std::nearbyint(a[i * lda + c0 + j] * inv)) * s;
       }

@@ -79,16 +79,16 @@ typedef struct {
   float *c;
   int64_t m, k, lda, ldc;
   const float *xsum; /* m x blocks: sum of each row of A over each block */
-  /* int8 activations: A quantized per 32 inputs (xq m x k, each chunk of
-   * 32 stored as its 16 even then its 16 odd elements to match the
-   * nibble order; xs m x k/32 scales; zsum m x blocks: sum over each block
-   * of xs * sum(xq) for the zero point), or null. */
+  /* int8 activations: A quantized per weight block (xq m x k, each chunk
+   * of 32 stored as its 16 even then its 16 odd elements to match the
+   * nibble order; xs m x blocks scales; zsum m x blocks: xs * sum(xq) over
+   * the block, for the zero point), or null. */
   const int8_t *xq;
   const float *xs, *zsum;
 } gemv;
 
 /* The int8-activation product in portable C: the same integer dot products
- * per 32 inputs and the same scaling as the AVX2 kernel. */
+ * per block and the same scaling as the AVX2 kernel. */
 static void gemv_rows_int8_portable(const gemv *g, int64_t n0, int64_t n1) {
   const qopt_uk_nbits *w = g->w;
   int64_t rowBytes = w->blocks * (w->group / 2), chunks = w->group / 32;
@@ -96,19 +96,17 @@ static void gemv_rows_int8_portable(const gemv *g, int64_t n0, int64_t n1) {
     for (int64_t i = 0; i < g->m; ++i) {
       float acc = 0.f;
       for (int64_t blk = 0; blk < w->blocks; ++blk) {
-        float part = 0.f;
+        int32_t dot = 0;
         int64_t left = (g->k - blk * w->group) / 32;
         for (int64_t c = 0; c < chunks && c < left; ++c) {
           int64_t k0 = blk * w->group + c * 32;
           const uint8_t *bytes = w->codes + n * rowBytes + k0 / 2;
           const int8_t *xq = g->xq + i * g->k + k0;
-          int32_t dot = 0;
           for (int j = 0; j < 16; ++j) /* xq: 16 even, then 16 odd */
             dot += (bytes[j] & 15) * xq[j] + (bytes[j] >> 4) * xq[16 + j];
-          part += (float)dot * g->xs[i * (g->k / 32) + k0 / 32];
         }
         float sc = w->scales[n * w->blocks + blk];
-        acc += sc * part -
+        acc += (float)dot * (g->xs[i * w->blocks + blk] * sc) -
                sc * (float)zero_point(w, n, blk) * g->zsum[i * w->blocks + blk];
       }
       g->c[i * g->ldc + n] += acc;
@@ -263,8 +261,8 @@ QOPT_AVX2_INLINE void gemv_rows_avx2_m(const gemv *g, int64_t n0, int64_t n1,
  * low nibbles (the even inputs) and high nibbles (the odd ones) form one
  * register of unsigned bytes, multiplied with the matching signed int8
  * activations by vpmaddubsw (pairs summed in int16: at most 2 * 15 * 127)
- * and vpmaddwd (int32), then scaled once per 32 inputs. About half the
- * instructions of decoding to f32. */
+ * and vpmaddwd, summed in int32 over the block (at most 4 * 15 * 127 per
+ * lane and chunk), then converted and scaled once per block. */
 QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
                                        const int M) {
   const qopt_uk_nbits *w = g->w;
@@ -277,9 +275,9 @@ QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
     clear_row(acc, corr, M);
     const uint8_t *row = w->codes + n * rowBytes;
     for (int64_t blk = 0; blk < w->blocks; ++blk) {
-      __m256 part[GEMV_MAX_M];
+      __m256i dot[GEMV_MAX_M];
       for (int i = 0; i < M; ++i)
-        part[i] = _mm256_setzero_ps();
+        dot[i] = _mm256_setzero_si256();
       int64_t left = (g->k - blk * w->group) / 32; /* a last partial block */
       for (int64_t c = 0; c < chunks && c < left; ++c) {
         int64_t k0 = blk * w->group + c * 32;
@@ -289,16 +287,16 @@ QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
             _mm_and_si128(bytes, mask));
         for (int i = 0; i < M; ++i) {
           __m256i xq = _mm256_loadu_si256((const __m256i *)(g->xq + i * g->k + k0));
-          __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xq), ones);
-          part[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
-                                    _mm256_set1_ps(g->xs[i * (g->k / 32) + k0 / 32]),
-                                    part[i]);
+          dot[i] = _mm256_add_epi32(
+              dot[i], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xq), ones));
         }
       }
       float sc = w->scales[n * w->blocks + blk];
       float zs = sc * (float)zero_point(w, n, blk);
       for (int i = 0; i < M; ++i) {
-        acc[i] = _mm256_fmadd_ps(part[i], _mm256_set1_ps(sc), acc[i]);
+        acc[i] = _mm256_fmadd_ps(
+            _mm256_cvtepi32_ps(dot[i]),
+            _mm256_set1_ps(g->xs[i * w->blocks + blk] * sc), acc[i]);
         corr[i] -= zs * g->zsum[i * w->blocks + blk];
       }
     }
@@ -374,31 +372,32 @@ static void run_gemv(const gemv *g, int64_t n) {
 #endif
 }
 
-/* Rows of A as int8 per 32 inputs (scale max|x| / 127, round half to
- * even), each chunk reordered even inputs first; and per weight block the
- * sum of scale * sum(int8) that the zero point multiplies. */
+/* Rows of A as int8 per weight block (scale max|x| / 127 over the block,
+ * round half to even; one scale per block lets the dot products sum in
+ * int32 across it), each chunk of 32 reordered even inputs first; and per
+ * block the scale * sum(int8) that the zero point multiplies. K is a
+ * multiple of 32. */
 static void quantize_rows(const float *a, int64_t m, int64_t k, int64_t lda,
                           int64_t group, int8_t *xq, float *xs, float *zsum) {
+  int64_t blocks = (k + group - 1) / group;
   for (int64_t i = 0; i < m; ++i)
-    for (int64_t k0 = 0; k0 < k; k0 += 32) {
-      const float *x = a + i * lda + k0;
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      int64_t kb = blk * group, ke = kb + group < k ? kb + group : k;
+      const float *x = a + i * lda;
       float amax = 0.f;
-      for (int j = 0; j < 32; ++j)
+      for (int64_t j = kb; j < ke; ++j)
         amax = fmaxf(amax, fabsf(x[j]));
       float s = amax / 127.f, inv = amax > 0.f ? 127.f / amax : 0.f;
       int32_t sum = 0;
-      int8_t *q = xq + i * k + k0;
-      for (int j = 0; j < 32; ++j) {
+      for (int64_t j = kb; j < ke; ++j) {
         int v = (int)nearbyintf(x[j] * inv);
         v = v > 127 ? 127 : v < -127 ? -127 : v;
-        q[(j & 1) * 16 + j / 2] = (int8_t)v;
+        int64_t c0 = j / 32 * 32, t = j - c0;
+        xq[i * k + c0 + (t & 1) * 16 + t / 2] = (int8_t)v;
         sum += v;
       }
-      xs[i * (k / 32) + k0 / 32] = s;
-      int64_t blk = k0 / group, blocks = (k + group - 1) / group;
-      if (k0 % group == 0)
-        zsum[i * blocks + blk] = 0.f;
-      zsum[i * blocks + blk] += s * (float)sum;
+      xs[i * blocks + blk] = s;
+      zsum[i * blocks + blk] = s * (float)sum;
     }
 }
 
@@ -416,7 +415,7 @@ void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
       K <= GEMV_MAX_INT8_K && K % 32 == 0 && group % 32 == 0 &&
       w.format != QOPT_NBITS_NF4) {
     int8_t xq[GEMV_MAX_M * GEMV_MAX_INT8_K];
-    float xs[GEMV_MAX_M * GEMV_MAX_INT8_K / 32];
+    float xs[GEMV_MAX_M * GEMV_MAX_INT8_K / 32]; /* blocks <= K / 32 */
     float zsum[GEMV_MAX_M * GEMV_MAX_INT8_K / 32];
     quantize_rows(a, M, K, desc[6], group, xq, xs, zsum);
     gemv g = {&w, a, c, M, K, desc[6], desc[7], NULL, xq, xs, zsum};

@@ -116,7 +116,7 @@ static cl::opt<std::string> int4Format(
 static cl::opt<std::string> int4Activations(
     "int4-activations",
     cl::desc("int4 recipes: how batch-1 (matrix-vector) products read their "
-             "activations: int8 (default; quantized per 32 values, integer dot "
+             "activations: int8 (default; a scale per weight group, integer dot "
              "products, as llama.cpp and onnxruntime's accuracy_level 4) or "
              "f32 (exact)"),
     cl::value_desc("int8|f32"), cl::init("int8"), cl::cat(category));

@@ -65,9 +65,10 @@ typedef struct {
 } qopt_uk_nbits;
 
 /* How a matrix-vector product reads A: in f32 (exact), or quantized to
- * int8 per 32 inputs (max|x| / 127, round half to even) so that the dot
- * products run on integer multiply-adds (llama.cpp's Q4 x Q8, onnxruntime's
- * accuracy_level 4). Larger M always computes in f32. */
+ * int8 per weight block (max|x| / 127 over the block's inputs, round half to
+ * even) so that the dot products run on integer multiply-adds summed in
+ * int32 over the block (llama.cpp's Q4 x Q8, onnxruntime's accuracy_level
+ * 4). Larger M always computes in f32. */
 typedef enum {
   QOPT_NBITS_F32_ACTIVATIONS = 0,
   QOPT_NBITS_INT8_ACTIVATIONS = 1,

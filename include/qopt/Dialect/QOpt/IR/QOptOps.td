@@ -96,7 +96,7 @@ def QOpt_MatMulNBitsOp : QOpt_Op<"matmul_nbits", [Pure]> {
       QLoRA (no `zeros`).
 
     `activations = "int8"` lets a matrix-vector product (at most 4 rows of
-    x) read x quantized to int8 per 32 inputs (scale max|x| / 127), so that
+    x) read x quantized to int8 per group of inputs (scale max|x| / 127), so that
     its dot products run on integer multiply-adds, as llama.cpp's Q4 x Q8
     and onnxruntime's `accuracy_level` 4 do; the default `"f32"` reads x
     as it is.

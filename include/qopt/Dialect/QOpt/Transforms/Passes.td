@@ -369,8 +369,8 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "func::FuncOp"> {
            "Layer input statistics for gptq and awq (written by qopt-compile "
            "--calibration)">,
     Option<"activations", "activations", "std::string", /*default=*/"\"f32\"",
-           "How matrix-vector products read activations: f32, or int8 per "
-           "32 inputs (integer dot products, about twice as fast)">,
+           "How matrix-vector products read activations: f32, or int8 with a "
+           "scale per weight group (integer dot products, about twice as fast)">,
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
            "GPTQ: quantize columns by descending Hessian diagonal">,
     Option<"minElements", "min-elements", "int64_t", /*default=*/"0",

@@ -4,8 +4,11 @@ fp32, quantize_dynamic and quantize_static models, measured in one run.
 
     .venv/bin/python bench/bench_all.py [--threads 1] [--rounds 7]
 
-Models: the CNN example, the transformer encoder at sequence 128 (built
-here by models/make_examples.py with the examples' seed), the MLP. For each
+Models: the CNN example, the transformer encoder at sequence 128 and the
+decoder block at batch-1 decode (built here by models/make_examples.py with
+the examples' seeds), the MLP; onnxruntime's int4 is its MatMulNBits
+quantizer's model (MatMul weights only: cnn's convolutions stay f32, as in
+qopt's int4). For each
 engine: latency (median over rounds of the median of --runs runs; rounds
 interleave the engines so that machine noise hits all of them alike), the
 ratio to onnxruntime fp32, the peak RSS the engine adds to a fresh process
@@ -36,15 +39,20 @@ import bench_precision  # noqa: E402
 import make_examples  # noqa: E402
 import qopt_e2e  # noqa: E402
 
-QOPT_RECIPES = ["fp32", "bf16", "int8", "int8-dynamic", "llm-int8"]
+QOPT_RECIPES = ["fp32", "bf16", "int8", "int8-dynamic", "llm-int8", "int4", "bf16,int4"]
 
 
 def build_models(work):
-    """name -> path: the examples, with the encoder at sequence 128."""
+    """name -> path: the examples, with the encoder at sequence 128 and the
+    decoder block at batch-1 decode (one token: its weights are the
+    example's, make_decoder(seq=1))."""
     enc = os.path.join(work, "encoder-s128.onnx")
     make_examples.save(make_examples.make_encoder(np.random.default_rng(91011), seq=128), enc)
+    dec = os.path.join(work, "decoder-decode.onnx")
+    make_examples.save(make_examples.make_decoder(np.random.default_rng(121314), seq=1), dec)
     return {"cnn": os.path.join(qopt_e2e.ROOT, "models", "cnn.onnx"),
             "encoder-s128": enc,
+            "decoder-decode": dec,
             "mlp": os.path.join(qopt_e2e.ROOT, "models", "mlp.onnx")}
 
 
@@ -56,8 +64,15 @@ def ort_models(model, calibration, work):
     oq.quantize_dynamic(model, dyn, weight_type=oq.QuantType.QInt8)
     static = os.path.join(work, "ort-int8-static.onnx")
     qopt_e2e.ort_quantize_static(model, static, calibration)
+    # onnxruntime's int4: MatMulNBits (round to nearest, blocks of 128, as
+    # qopt's int4) for every MatMul by a constant.
+    from onnxruntime.quantization import matmul_nbits_quantizer as mnq
+    q = mnq.MatMulNBitsQuantizer(onnx.load(model), block_size=128, is_symmetric=True)
+    q.process()
+    nbits = os.path.join(work, "ort-int4.onnx")
+    q.model.save_model_to_file(nbits)
     return {"onnxruntime fp32": model, "onnxruntime int8-dyn": dyn,
-            "onnxruntime int8-static": static}
+            "onnxruntime int8-static": static, "onnxruntime int4": nbits}
 
 
 def initializer_bytes(path):

@@ -29,14 +29,17 @@ rng = np.random.default_rng(0)
 if engine == "qopt":
     from qopt._runtime import CompiledModel
     m = CompiledModel(so)
-    feeds = {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in m.inputs}
+    feeds = {s.name: np.ones(s.shape, s.dtype) if s.dtype == np.int64
+             else rng.standard_normal(s.shape).astype(s.dtype) for s in m.inputs}
     for _ in range(runs):
         m.run(feeds)
 elif engine == "onnxruntime":
     import onnxruntime as ort
     o = ort.SessionOptions(); o.intra_op_num_threads = 1
     s = ort.InferenceSession(model, o, providers=["CPUExecutionProvider"])
-    feeds = {i.name: rng.standard_normal(i.shape).astype(np.float32) for i in s.get_inputs()}
+    types = {"tensor(float)": np.float32, "tensor(int64)": np.int64}
+    feeds = {i.name: np.ones(i.shape, types[i.type]) if types[i.type] == np.int64
+             else rng.standard_normal(i.shape).astype(np.float32) for i in s.get_inputs()}
     for _ in range(runs):
         s.run(None, feeds)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a

@@ -45,6 +45,17 @@ std::string qopt::readLayerInputs(const std::string &dir,
   return "";
 }
 
+std::string qopt::readLayerInputsFor(const std::string &dir,
+                                     const std::string &key, int64_t cols,
+                                     LayerInputs &out) {
+  if (std::string error = readLayerInputs(dir, key, out); !error.empty())
+    return error;
+  if (out.cols != cols)
+    return "layer inputs of '" + key + "' have " + std::to_string(out.cols) +
+           " features, the weight has " + std::to_string(cols) + " inputs";
+  return "";
+}
+
 std::string LayerInputsCollector::add(const std::string &key,
                                       const float *values, size_t n,
                                       int64_t cols) {

@@ -729,3 +729,47 @@ AWQResult qopt::quantizeAWQ(const float *w, int64_t rows, int64_t cols,
       clipGroups(ws.data(), rows, cols, group, format, x, n, best.inputScales);
   return best;
 }
+
+//===----------------------------------------------------------------------===//
+// Choosing a method
+//===----------------------------------------------------------------------===//
+
+std::optional<Int4Method> qopt::parseInt4Method(const std::string &name) {
+  if (name == "rtn")
+    return Int4Method::RTN;
+  if (name == "nf4")
+    return Int4Method::NF4;
+  if (name == "gptq")
+    return Int4Method::GPTQ;
+  if (name == "awq")
+    return Int4Method::AWQ;
+  return std::nullopt;
+}
+
+Int4Weights qopt::quantizeInt4(const float *w, int64_t rows, int64_t cols,
+                               const Int4Recipe &recipe, const float *x,
+                               int64_t n, std::vector<float> &inputScales) {
+  inputScales.clear();
+  switch (recipe.method) {
+  case Int4Method::RTN:
+    return quantizeRTN(w, rows, cols, recipe.group, recipe.format);
+  case Int4Method::NF4:
+    return quantizeNF4(w, rows, cols, recipe.group);
+  case Int4Method::GPTQ: {
+    HessianAccumulator h(cols);
+    h.add(x, n);
+    GPTQOptions o;
+    o.group = recipe.group;
+    o.format = recipe.format;
+    o.actOrder = recipe.actOrder;
+    return quantizeGPTQ(w, rows, cols, h.hessian(), o);
+  }
+  case Int4Method::AWQ: {
+    AWQResult r =
+        quantizeAWQ(w, rows, cols, x, n, recipe.group, recipe.format);
+    inputScales = std::move(r.inputScales);
+    return std::move(r.weights);
+  }
+  }
+  return {};
+}

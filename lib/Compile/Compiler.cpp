@@ -236,13 +236,11 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
   if (opts.emit == "onnx") {
     // The recipe's decisions in the source graph, for other runtimes.
     llvm::StringRef r = llvm::StringRef(opts.recipe).trim();
-    if (r == "int4" || r == "int4-gptq" || r == "int4-awq" || r == "nf4") {
+    if (llvm::StringRef method = int4MethodOf(r); !method.empty()) {
       NBitsExportOptions nbits;
-      nbits.method = r == "int4-gptq" ? "gptq"
-                     : r == "int4-awq" ? "awq"
-                     : r == "nf4"      ? "nf4"
-                                       : "rtn";
-      nbits.group = opts.group ? opts.group : 128;
+      nbits.method = method.str();
+      nbits.group = int4Group(r, opts.group);
+      nbits.embeddingGroup = int4EmbeddingGroup(nbits.group);
       nbits.format = opts.int4Format;
       nbits.layerInputsDir = recipeOptions.layerInputsDir;
       std::vector<std::string> notes;

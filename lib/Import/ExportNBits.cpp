@@ -117,7 +117,7 @@ private:
       int64_t rows = table->dims(0), cols = table->dims(1);
       ::qopt::Int4Weights q = ::qopt::quantizeRTN(
           reinterpret_cast<const float *>(bytes.data()), rows, cols,
-          std::min<int64_t>(options.group, 32), ::qopt::Int4Format::Symmetric);
+          options.embeddingGroup, ::qopt::Int4Format::Symmetric);
       std::vector<float> values = q.dequantize();
       initializers[table->name()]->set_raw_data(values.data(),
                                                 values.size() * 4);
@@ -146,34 +146,19 @@ private:
     ::qopt::Int4Format format = options.format == "asymmetric"
                                     ? ::qopt::Int4Format::Asymmetric
                                     : ::qopt::Int4Format::Symmetric;
-    ::qopt::Int4Weights q;
-    std::vector<float> inputScales;
-    if (options.method == "rtn") {
-      q = ::qopt::quantizeRTN(rows.data(), n, k, options.group, format);
-    } else {
-      ::qopt::LayerInputs in;
-      if (std::string e =
-              ::qopt::readLayerInputs(options.layerInputsDir, key, in);
+    ::qopt::Int4Recipe recipe;
+    recipe.method = *::qopt::parseInt4Method(options.method);
+    recipe.group = options.group;
+    recipe.format = format;
+    ::qopt::LayerInputs in;
+    if (recipe.method != ::qopt::Int4Method::RTN)
+      if (std::string e = ::qopt::readLayerInputsFor(options.layerInputsDir,
+                                                     key, k, in);
           !e.empty())
         return e;
-      if (in.cols != k)
-        return "layer inputs of '" + key + "' have " + std::to_string(in.cols) +
-               " features, the weight " + std::to_string(k);
-      if (options.method == "gptq") {
-        ::qopt::HessianAccumulator h(k);
-        h.add(in.rows.data(), in.count());
-        ::qopt::GPTQOptions o;
-        o.group = options.group;
-        o.format = format;
-        q = ::qopt::quantizeGPTQ(rows.data(), n, k, h.hessian(), o);
-      } else {
-        ::qopt::AWQResult r = ::qopt::quantizeAWQ(
-            rows.data(), n, k, in.rows.data(), in.count(), options.group,
-            format);
-        q = std::move(r.weights);
-        inputScales = std::move(r.inputScales);
-      }
-    }
+    std::vector<float> inputScales;
+    ::qopt::Int4Weights q = ::qopt::quantizeInt4(
+        rows.data(), n, k, recipe, in.rows.data(), in.count(), inputScales);
 
     std::string base = node.name().empty() ? key : node.name();
     std::string a = node.input(0);
@@ -247,7 +232,11 @@ std::string mlir::qopt::exportNBitsModel(llvm::StringRef inputPath,
                                          llvm::StringRef outputPath,
                                          const NBitsExportOptions &options,
                                          std::vector<std::string> &notes) {
-  if (options.method == "nf4")
+  std::optional<::qopt::Int4Method> method =
+      ::qopt::parseInt4Method(options.method);
+  if (!method)
+    return "unknown int4 method '" + options.method + "'";
+  if (*method == ::qopt::Int4Method::NF4)
     return "--emit onnx writes int4 models as onnxruntime's MatMulNBits, "
            "which has no NF4 codebook: use --recipe int4, int4-gptq or "
            "int4-awq";

@@ -33,6 +33,11 @@ std::string layerInputsPath(const std::string &dir, const std::string &key);
 std::string readLayerInputs(const std::string &dir, const std::string &key,
                             LayerInputs &out);
 
+/// readLayerInputs, and an error too when the rows are not `cols` wide (the
+/// weight's input features).
+std::string readLayerInputsFor(const std::string &dir, const std::string &key,
+                               int64_t cols, LayerInputs &out);
+
 /// Collects rows per key over the samples, keeping at most `maxRows` per
 /// key by taking every s-th row (s doubling whenever the cap is reached,
 /// so the kept rows stay spread over all samples).

@@ -24,6 +24,8 @@
 #define QOPT_ANALYSIS_WEIGHTQUANTIZATION_H
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace qopt {
@@ -141,6 +143,25 @@ struct AWQResult {
 AWQResult quantizeAWQ(const float *w, int64_t rows, int64_t cols,
                       const float *x, int64_t n, int64_t group,
                       Int4Format format, int grid = 20);
+
+/// What the int4 recipes choose between, as qopt-quantize-weights and the
+/// MatMulNBits exporter both apply it.
+enum class Int4Method { RTN, NF4, GPTQ, AWQ };
+/// "rtn", "nf4", "gptq" or "awq".
+std::optional<Int4Method> parseInt4Method(const std::string &name);
+
+struct Int4Recipe {
+  Int4Method method = Int4Method::RTN;
+  int64_t group = 128;
+  Int4Format format = Int4Format::Symmetric; ///< grid of RTN, GPTQ, AWQ
+  bool actOrder = false;                     ///< GPTQ
+};
+/// W (rows x cols) quantized as `recipe` says. GPTQ and AWQ read the
+/// layer's calibration inputs `x` (n x cols); AWQ's per-input-channel
+/// scales go to `inputScales` (left empty by the other methods).
+Int4Weights quantizeInt4(const float *w, int64_t rows, int64_t cols,
+                         const Int4Recipe &recipe, const float *x, int64_t n,
+                         std::vector<float> &inputScales);
 
 /// ||x W^T - x Q^T||^2 over the rows of x, Q the decoded weights: the
 /// layer output error the methods are compared by.

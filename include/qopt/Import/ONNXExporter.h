@@ -45,6 +45,7 @@ struct NBitsExportOptions {
   /// grid (symmetric, asymmetric); the layer inputs GPTQ and AWQ read.
   std::string method = "rtn";
   int64_t group = 128;
+  int64_t embeddingGroup = 32; ///< of Gather tables (int4EmbeddingGroup)
   std::string format = "symmetric";
   std::string layerInputsDir;
 };

@@ -71,6 +71,16 @@ bool recipeNeedsCalibration(llvm::StringRef recipe);
 /// int4-awq).
 bool recipeNeedsLayerInputs(llvm::StringRef recipe);
 
+/// The qopt-quantize-weights method of a weight-only 4-bit recipe ("rtn"
+/// for int4, "gptq", "awq", "nf4"), or "" for any other recipe.
+llvm::StringRef int4MethodOf(llvm::StringRef recipe);
+/// The group size of a 4-bit recipe: `group` when given (non-zero), else
+/// 128, or 64 for nf4.
+int64_t int4Group(llvm::StringRef recipe, int64_t group);
+/// The group of int4 embedding tables for a recipe's group: at most 32
+/// (llama.cpp's Q4_0 block), since a gathered row costs no arithmetic.
+int64_t int4EmbeddingGroup(int64_t group);
+
 /// The recipes qopt-compile accepts, for help and error messages.
 llvm::StringRef getAvailableRecipes();
 

@@ -49,31 +49,8 @@ struct QuantizeWeightsPass
     return std::nullopt;
   }
 
-  /// The layer's calibration inputs, or an error naming what is missing.
-  FailureOr<::qopt::LayerInputs> layerInputs(Operation *op, StringRef key,
-                                             int64_t k) {
-    if (calibrationData.empty()) {
-      op->emitError() << "method=" << method
-                      << " needs calibration-data (qopt-compile --calibration "
-                         "DIR)";
-      return failure();
-    }
-    ::qopt::LayerInputs in;
-    std::string error =
-        ::qopt::readLayerInputs(calibrationData, key.str(), in);
-    if (error.empty() && in.cols != k)
-      error = "layer inputs of '" + key.str() + "' have " +
-              std::to_string(in.cols) + " features, the weight has " +
-              std::to_string(k) + " rows";
-    if (!error.empty()) {
-      op->emitError() << error;
-      return failure();
-    }
-    return in;
-  }
-
   LogicalResult rewrite(const mlir::qopt::QuantCandidate &c,
-                        ::qopt::Int4Format grid) {
+                        const ::qopt::Int4Recipe &recipe) {
     auto mm = cast<tosa::MatMulOp>(c.op);
     auto wType = cast<RankedTensorType>(mm.getB().getType());
     int64_t k = wType.getDimSize(1), n = wType.getDimSize(2);
@@ -82,32 +59,20 @@ struct QuantizeWeightsPass
       return success(); // not readable: stays f32
     std::vector<float> w = transposeKN(*values, k, n);
 
-    ::qopt::Int4Weights q;
-    std::vector<float> inputScales;
-    if (method == "rtn") {
-      q = ::qopt::quantizeRTN(w.data(), n, k, group, grid);
-    } else if (method == "nf4") {
-      q = ::qopt::quantizeNF4(w.data(), n, k, group);
-    } else if (method == "gptq") {
-      auto in = layerInputs(c.op, c.key, k);
-      if (failed(in))
-        return failure();
-      ::qopt::HessianAccumulator h(k);
-      h.add(in->rows.data(), in->count());
-      ::qopt::GPTQOptions o;
-      o.group = group;
-      o.format = grid;
-      o.actOrder = actOrder;
-      q = ::qopt::quantizeGPTQ(w.data(), n, k, h.hessian(), o);
-    } else {
-      auto in = layerInputs(c.op, c.key, k);
-      if (failed(in))
-        return failure();
-      ::qopt::AWQResult r = ::qopt::quantizeAWQ(
-          w.data(), n, k, in->rows.data(), in->count(), group, grid);
-      q = std::move(r.weights);
-      inputScales = std::move(r.inputScales);
+    ::qopt::LayerInputs in;
+    if (recipe.method == ::qopt::Int4Method::GPTQ ||
+        recipe.method == ::qopt::Int4Method::AWQ) {
+      std::string error =
+          calibrationData.empty()
+              ? "method=" + method +
+                    " needs calibration-data (qopt-compile --calibration DIR)"
+              : ::qopt::readLayerInputsFor(calibrationData, c.key, k, in);
+      if (!error.empty())
+        return c.op->emitError() << error;
     }
+    std::vector<float> inputScales;
+    ::qopt::Int4Weights q = ::qopt::quantizeInt4(
+        w.data(), n, k, recipe, in.rows.data(), in.count(), inputScales);
 
     OpBuilder b(mm);
     Location loc = mm.getLoc();
@@ -154,8 +119,8 @@ struct QuantizeWeightsPass
   }
 
   void runOnOperation() override {
-    if (method != "rtn" && method != "nf4" && method != "gptq" &&
-        method != "awq") {
+    std::optional<::qopt::Int4Method> parsed = ::qopt::parseInt4Method(method);
+    if (!parsed) {
       getOperation().emitError()
           << "qopt-quantize-weights: unknown method '" << method
           << "' (rtn, nf4, gptq, awq)";
@@ -180,13 +145,18 @@ struct QuantizeWeightsPass
                                  << " is not a power of two of at least 16";
       return signalPassFailure();
     }
+    ::qopt::Int4Recipe recipe;
+    recipe.method = *parsed;
+    recipe.group = group;
+    recipe.format = *grid;
+    recipe.actOrder = actOrder;
     llvm::StringSet<> kept(llvm::from_range, keep);
     SmallVector<Attribute> quantized;
     for (const mlir::qopt::QuantCandidate &c :
          mlir::qopt::findQuantCandidates(getOperation(), minElements)) {
       if (!isa<tosa::MatMulOp>(c.op) || kept.contains(c.key))
         continue; // weight-only int4 is for matrix products
-      if (failed(rewrite(c, *grid)))
+      if (failed(rewrite(c, recipe)))
         return signalPassFailure();
       quantized.push_back(StringAttr::get(&getContext(), c.key));
     }

@@ -26,3 +26,20 @@ tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
 tools = ["qopt-opt", "qopt-translate", "qopt-compile", "qopt-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# The CUDA toolkit assembles --target cuda kernels (ptxas, fatbinary).
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+if os.access(os.path.join(cuda_home, "bin", "ptxas"), os.X_OK) and os.access(
+    os.path.join(cuda_home, "bin", "fatbinary"), os.X_OK
+):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))
+# A machine whose CUDA driver loads can create GPU models (or fail for
+# another reason than a missing driver): the no-driver checks do not apply.
+import ctypes
+
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

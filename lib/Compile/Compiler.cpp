@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
@@ -28,6 +29,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
@@ -159,6 +161,44 @@ static LogicalResult emitObject(ModuleOp module, llvm::StringRef path,
   return success();
 }
 
+/// The toolkit that assembles the kernels: --cuda-toolkit, $CUDA_HOME, or
+/// /usr/local/cuda. PTX alone (--emit ptx) needs none.
+static LogicalResult resolveCUDAToolkit(Location loc, const CompileOptions &opts,
+                                        CUDATarget &cuda) {
+  std::string root = opts.cudaToolkit;
+  if (root.empty())
+    if (auto env = llvm::sys::Process::GetEnv("CUDA_HOME"))
+      root = *env;
+  if (root.empty())
+    root = "/usr/local/cuda";
+  cuda.toolkit = root;
+  if (opts.emit == "ptx" || opts.printPipeline)
+    return success();
+  for (const char *tool : {"bin/ptxas", "bin/fatbinary"}) {
+    llvm::SmallString<256> path(root);
+    llvm::sys::path::append(path, tool);
+    if (!llvm::sys::fs::can_execute(path))
+      return emitError(loc) << "--target " << opts.target << " assembles its "
+                            << "kernels with the CUDA toolkit, but " << path
+                            << " is missing (install the toolkit, or point "
+                               "--cuda-toolkit / CUDA_HOME at it)";
+  }
+  return success();
+}
+
+/// --emit ptx: every kernel module's PTX, one after another.
+static LogicalResult writeKernelsPTX(ModuleOp module, llvm::StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return emitError(module.getLoc()) << "cannot write '" << path << "'";
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (auto object : binary.getObjects().getAsRange<gpu::ObjectAttr>())
+      os << "// kernel module " << binary.getSymName() << "\n"
+         << object.getObject().getValue() << "\n";
+  return success();
+}
+
 static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
                              CompileReport &report, TimingScope &timing) {
   auto start = std::chrono::steady_clock::now();
@@ -278,8 +318,22 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
     if (failed(verifyPassInsertion(insertion, error)))
       return emitError(loc) << error;
   }
-  std::vector<CompileStage> stages =
-      getCompileStages(recipeText, kGraphSymbol, opts.insertions);
+  std::optional<CUDATarget> cuda;
+  {
+    std::string error;
+    if (!parseTarget(opts.target, cuda, error))
+      return emitError(loc) << "--target: " << error;
+  }
+  if (!cuda && opts.emit == "ptx")
+    return emitError(loc) << "--emit ptx is for --target cuda[:sm_XX]";
+  if (cuda) {
+    if (failed(resolveCUDAToolkit(loc, opts, *cuda)))
+      return failure();
+    if (opts.emit == "ptx")
+      cuda->format = "isa";
+  }
+  std::vector<CompileStage> stages = getCompileStages(
+      recipeText, kGraphSymbol, opts.insertions, cuda ? &*cuda : nullptr);
 
   if (opts.printPipeline) {
     llvm::outs() << getCompilePipelineText(stages) << "\n";
@@ -374,12 +428,19 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
                           << kGraphSymbol << " (was it renamed or removed by "
                           << "an inserted pass?)";
 
+  if (opts.emit == "ptx")
+    return writeKernelsPTX(*module, opts.outputPath);
+
+  DeviceWeights device;
+  if (cuda)
+    device = readDeviceWeights(module->lookupSymbol(kGraphSymbol));
   ArtifactDir dir;
   if (failed(dir.create(loc)))
     return failure();
   WeightBlob weights;
   TimingScope weightsTiming = timing.nest("externalize-weights");
-  if (failed(externalizeWeights(*module, dir.path("weights.bin"), weights)))
+  if (failed(externalizeWeights(*module, dir.path("weights.bin"), weights,
+                                /*all=*/device.enabled)))
     return failure();
   weightsTiming.stop();
   report.weightBytes = weights.totalBytes;
@@ -403,14 +464,14 @@ static LogicalResult compile(MLIRContext &ctx, const CompileOptions &opts,
     return success();
   if (opts.emit != "so")
     return emitError(loc) << "unknown --emit '" << opts.emit
-                          << "' (so, obj, mlir, llvm)";
+                          << "' (so, obj, mlir, llvm, ptx, onnx)";
 
   if (opts.onStep)
     opts.onStep("link");
   TimingScope linkTiming = timing.nest("link");
   if (failed(linkModelLibrary(loc, dir, signature, weights, object,
                               opts.outputPath, kGraphSymbol,
-                              opts.runtimePrefix)))
+                              opts.runtimePrefix, device)))
     return failure();
   linkTiming.stop();
   if (!opts.validateInputsDir.empty()) {

@@ -123,7 +123,7 @@ static bool elementsBytes(Attribute value, std::vector<char> &out) {
 
 LogicalResult mlir::qopt::externalizeWeights(ModuleOp module,
                                              llvm::StringRef blobPath,
-                                             WeightBlob &blob) {
+                                             WeightBlob &blob, bool all) {
   std::error_code ec;
   llvm::raw_fd_ostream os(blobPath, ec);
   if (ec)
@@ -140,7 +140,7 @@ LogicalResult mlir::qopt::externalizeWeights(ModuleOp module,
     if (!value || !elementsBytes(*value, bytes))
       continue;
     blob.totalBytes += bytes.size();
-    if (bytes.size() < kInlineLimit)
+    if (bytes.size() < kInlineLimit && !all)
       continue;
     uint64_t pad = (kWeightAlign - offset % kWeightAlign) % kWeightAlign;
     os.write_zeros(pad);
@@ -185,9 +185,28 @@ static void writeInfos(llvm::raw_ostream &os, llvm::StringRef prefix,
   os << "};\n";
 }
 
+DeviceWeights mlir::qopt::readDeviceWeights(Operation *graph) {
+  DeviceWeights d;
+  auto layout = graph->getAttrOfType<ArrayAttr>("qopt.device_weights");
+  if (!layout)
+    return d;
+  d.enabled = true;
+  for (auto slot : layout.getAsRange<ArrayAttr>()) {
+    WeightSymbol w;
+    w.symbol = llvm::cast<FlatSymbolRefAttr>(slot[0]).getValue().str();
+    w.offset = llvm::cast<IntegerAttr>(slot[1]).getInt();
+    w.size = llvm::cast<IntegerAttr>(slot[2]).getInt();
+    d.slots.push_back(w);
+  }
+  if (auto bytes = graph->getAttrOfType<IntegerAttr>("qopt.device_weights_bytes"))
+    d.bytes = bytes.getInt();
+  return d;
+}
+
 static LogicalResult writeDescription(const ModelSignature &sig,
                                       llvm::StringRef path,
-                                      llvm::StringRef graphSymbol) {
+                                      llvm::StringRef graphSymbol,
+                                      const DeviceWeights &device) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
@@ -197,20 +216,44 @@ static LogicalResult writeDescription(const ModelSignature &sig,
   writeInfos(os, "input", sig.inputs);
   writeInfos(os, "output", sig.outputs);
   size_t n = sig.inputs.size() + sig.outputs.size();
-  // The graph takes inputs, outputs, then the arena as memref<Nxi8>.
+  // The graph takes inputs, outputs, the arena as memref<Nxi8>, and on a
+  // GPU the device weight buffer as memref<Wxi8>.
+  size_t extra = device.enabled ? 2 : 1;
   os << "\nextern void _mlir_ciface_" << graphSymbol << "(";
-  for (size_t i = 0; i <= n; ++i)
+  for (size_t i = 0; i < n + extra; ++i)
     os << (i ? ", " : "") << "void *";
-  os << ");\n\nstatic void invoke(void *arena, void **d) {\n"
-     << "  struct { void *allocated, *aligned; int64_t offset, size, stride; }"
-     << " a = {arena, arena, 0, " << sig.arenaBytes << ", 1};\n"
-     << "  (void)d;\n  _mlir_ciface_" << graphSymbol << "(";
+  os << ");\n\nstatic void invoke(void *arena, void *weights, void **d) {\n"
+     << "  struct buf { void *allocated, *aligned; int64_t offset, size, "
+        "stride; };\n"
+     << "  struct buf a = {arena, arena, 0, " << sig.arenaBytes << ", 1};\n"
+     << "  struct buf w = {weights, weights, 0, "
+     << std::max<uint64_t>(device.bytes, 1) << ", 1};\n"
+     << "  (void)d; (void)w;\n  _mlir_ciface_" << graphSymbol << "(";
   for (size_t i = 0; i < n; ++i)
     os << "d[" << i << "], ";
-  os << "&a);\n}\n\nconst qopt_model_desc qopt_generated_model = {\n"
+  os << "&a" << (device.enabled ? ", &w" : "") << ");\n}\n\n";
+  if (device.enabled) {
+    // Symbols by their assembler names: MLIR's need not be C identifiers.
+    for (size_t i = 0; i < device.slots.size(); ++i)
+      os << "extern const char qopt_dw" << i << "[] __asm__("
+         << cString(device.slots[i].symbol) << ");\n";
+    os << "static const qopt_device_weight device_weights[] = {\n";
+    for (size_t i = 0; i < device.slots.size(); ++i)
+      os << "  {qopt_dw" << i << ", " << device.slots[i].offset << "u, "
+         << device.slots[i].size << "u},\n";
+    if (device.slots.empty())
+      os << "  {0, 0, 0},\n";
+    os << "};\n\n";
+  }
+  os << "const qopt_model_desc qopt_generated_model = {\n"
      << "  QOPT_ABI_VERSION, " << sig.inputs.size() << ", " << sig.outputs.size()
      << ", inputs, outputs, invoke, " << sig.arenaBytes << "u, "
-     << sig.arenaLowerBoundBytes << "u, 64};\n";
+     << sig.arenaLowerBoundBytes << "u, 64,\n";
+  if (device.enabled)
+    os << "  &qopt_cuda_device, device_weights, " << device.slots.size()
+       << ", " << device.bytes << "u};\n";
+  else
+    os << "  0, 0, 0, 0};\n";
   return success();
 }
 
@@ -266,7 +309,7 @@ LogicalResult mlir::qopt::linkModelLibrary(
     Location loc, const ArtifactDir &dir, const ModelSignature &sig,
     const WeightBlob &weights, llvm::StringRef object,
     llvm::StringRef outputPath, llvm::StringRef graphSymbol,
-    llvm::StringRef runtimePrefix) {
+    llvm::StringRef runtimePrefix, const DeviceWeights &device) {
   std::string prefix = resolveQOptPrefix(runtimePrefix);
   std::string include = prefix + "/include";
   std::string runtimeLib = prefix + "/lib/libqopt_runtime.a";
@@ -279,7 +322,11 @@ LogicalResult mlir::qopt::linkModelLibrary(
 
   std::string desc = dir.path("model_desc.c"), asmFile = dir.path("weights.S"),
               versionScript = dir.path("exports.map");
-  if (failed(writeDescription(sig, desc, graphSymbol)) ||
+  std::string cudaLib = prefix + "/lib/libqopt_runtime_cuda.a";
+  if (device.enabled && !llvm::sys::fs::exists(cudaLib))
+    return emitError(loc) << "qopt's CUDA runtime not found (" << cudaLib
+                          << ")";
+  if (failed(writeDescription(sig, desc, graphSymbol, device)) ||
       failed(writeWeightsAssembly(weights, asmFile)))
     return emitError(loc) << "cannot write temporary files in " << dir.path("");
   {
@@ -307,6 +354,11 @@ LogicalResult mlir::qopt::linkModelLibrary(
       "-Wl,-z,noexecstack", "-lm",
       // The kernels' threads.
       "-L" QOPT_OMP_LIBDIR, "-Wl,-rpath," QOPT_OMP_LIBDIR, "-lomp"};
+  if (device.enabled) {
+    // The driver itself is opened at create (dlopen), not linked.
+    args.insert(args.end(), {"-Wl,--whole-archive", cudaLib,
+                             "-Wl,--no-whole-archive", "-ldl", "-lpthread"});
+  }
 #ifdef QOPT_SANITIZE_FLAGS
   // The runtime was built instrumented: link its sanitizer runtimes too.
   llvm::SmallVector<llvm::StringRef> flags;

@@ -73,11 +73,24 @@ struct WeightBlob {
   uint64_t totalBytes = 0; // weights in the library, inline ones included
 };
 
+/// GPU targets: where each weight global goes in the device weight buffer
+/// (qopt-gpu-device-weights' `qopt.device_weights`).
+struct DeviceWeights {
+  bool enabled = false;
+  std::vector<WeightSymbol> slots; // offset is in the device buffer
+  uint64_t bytes = 0;
+};
+
+/// Reads qopt-gpu-device-weights' layout from the graph function.
+DeviceWeights readDeviceWeights(Operation *graph);
+
 /// Moves the initial values of constant LLVM globals out of the module into
 /// one aligned blob file; the globals become external declarations that the
 /// linked assembly defines. Keeps compile-time memory near the weights' size.
+/// With `all`, small globals move too (GPU targets copy every constant the
+/// kernels read to the device).
 LogicalResult externalizeWeights(ModuleOp module, llvm::StringRef blobPath,
-                                 WeightBlob &blob);
+                                 WeightBlob &blob, bool all = false);
 
 /// Writes the model description, weights assembly and header, and links
 /// `object` into the shared library `outputPath` (plus its `.h`), with the
@@ -88,7 +101,8 @@ LogicalResult linkModelLibrary(Location loc, const ArtifactDir &dir,
                                llvm::StringRef object,
                                llvm::StringRef outputPath,
                                llvm::StringRef graphSymbol,
-                               llvm::StringRef runtimePrefix = "");
+                               llvm::StringRef runtimePrefix = "",
+                               const DeviceWeights &device = {});
 
 } // namespace mlir::qopt
 

@@ -329,7 +329,8 @@ LogicalResult qopt::verifyPassInsertion(const PassInsertion &insertion,
 
 std::vector<qopt::CompileStage>
 qopt::getCompileStages(llvm::StringRef recipeText, llvm::StringRef graphSymbol,
-                       llvm::ArrayRef<PassInsertion> insertions) {
+                       llvm::ArrayRef<PassInsertion> insertions,
+                       const CUDATarget *cuda) {
   auto inserted = [&](InsertionPoint point) {
     llvm::SmallVector<llvm::StringRef> parts;
     for (const PassInsertion &i : insertions)
@@ -346,6 +347,10 @@ qopt::getCompileStages(llvm::StringRef recipeText, llvm::StringRef graphSymbol,
     return text;
   };
   CPUStages s = getCPUStages();
+  if (cuda) {
+    s.lowerToLinalg = getCUDALowerToLinalg();
+    s.lowerToLLVM = getCUDALowerToLLVM(*cuda);
+  }
   std::string prepare = "qopt-prepare-entry{name=" + graphSymbol.str() + "}";
   return {
       {"recipe", join({inserted(InsertionPoint::AfterImport),

@@ -15,8 +15,38 @@ extern "C" {
 
 /* Calls the compiled graph. `descriptors` holds one MLIR ranked memref
  * descriptor per input, then one per output, in signature order. `arena` is
- * the instance's working memory of `arena_bytes` bytes (NULL when 0). */
-typedef void (*qopt_invoke_fn)(void *arena, void **descriptors);
+ * the instance's working memory of `arena_bytes` bytes (NULL when 0).
+ * `weights` is the device copy of the weights (GPU targets; else NULL). */
+typedef void (*qopt_invoke_fn)(void *arena, void *weights, void **descriptors);
+
+/* One constant the GPU kernels read: `size` bytes at `host`, copied to
+ * `offset` in the device weight buffer when the model is created. */
+typedef struct qopt_device_weight {
+  const void *host;
+  size_t offset;
+  size_t size;
+} qopt_device_weight;
+
+struct qopt_model_desc;
+
+/* A device target's half of the runtime (lib/Runtime/qopt_cuda.c). Each
+ * call returns QOPT_OK or a status with a message written to `err`. */
+typedef struct qopt_device_ops {
+  /* Loads the driver, allocates the arena, weights and input/output
+   * buffers on the device and copies the weights. */
+  qopt_status (*create)(const struct qopt_model_desc *d, void **state,
+                        char *err, size_t cap);
+  void (*destroy)(void *state);
+  /* Device addresses: the arena, the weights, input/output i (inputs
+   * first). */
+  void *(*arena)(void *state);
+  void *(*weights)(void *state);
+  void *(*io)(void *state, size_t i);
+  /* Copies host inputs in, runs `invoke`, copies outputs back and waits. */
+  qopt_status (*run)(void *state, const struct qopt_model_desc *d,
+                     const qopt_tensor *inputs, qopt_tensor *outputs,
+                     void **descriptors, char *err, size_t cap);
+} qopt_device_ops;
 
 typedef struct qopt_model_desc {
   uint32_t abi_version;
@@ -28,7 +58,15 @@ typedef struct qopt_model_desc {
   size_t arena_bytes;
   size_t arena_lower_bound_bytes;
   size_t arena_alignment;
+  /* NULL for the CPU. */
+  const qopt_device_ops *device;
+  const qopt_device_weight *device_weights;
+  size_t num_device_weights;
+  size_t device_weights_bytes;
 } qopt_model_desc;
+
+/* The CUDA target's device half. */
+extern const qopt_device_ops qopt_cuda_device;
 
 /* Defined by the generated model description. */
 extern const qopt_model_desc qopt_generated_model;

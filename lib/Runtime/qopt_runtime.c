@@ -30,6 +30,7 @@ typedef struct {
 struct qopt_model {
   const qopt_model_desc *desc;
   void *arena;
+  void *device_state; /* GPU targets: device buffers, driver handles */
   memref_desc *descs; /* one per input and output */
   void **desc_ptrs;
   char error[QOPT_ERROR_CAP];
@@ -83,7 +84,16 @@ QOPT_EXPORT qopt_status qopt_model_create(qopt_model **out) {
     qopt_model_destroy(m);
     return fail(NULL, QOPT_ERROR_OUT_OF_MEMORY, "qopt_model_create: out of memory");
   }
-  if (d->arena_bytes) {
+  if (d->device) {
+    qopt_status s = d->device->create(d, &m->device_state, create_error,
+                                      QOPT_ERROR_CAP);
+    if (s != QOPT_OK) {
+      char message[QOPT_ERROR_CAP];
+      memcpy(message, create_error, sizeof message);
+      qopt_model_destroy(m);
+      return fail(NULL, s, "qopt_model_create: %s", message);
+    }
+  } else if (d->arena_bytes) {
     size_t align = d->arena_alignment ? d->arena_alignment : 64;
     size_t bytes = (d->arena_bytes + align - 1) / align * align;
     m->arena = aligned_alloc(align, bytes);
@@ -102,6 +112,8 @@ QOPT_EXPORT qopt_status qopt_model_create(qopt_model **out) {
 QOPT_EXPORT void qopt_model_destroy(qopt_model *m) {
   if (!m)
     return;
+  if (m->device_state)
+    m->desc->device->destroy(m->device_state);
   free(m->arena);
   free(m->descs);
   free(m->desc_ptrs);
@@ -212,15 +224,22 @@ QOPT_EXPORT qopt_status qopt_model_run(qopt_model *m,
   }
   memref_desc *descs = m->descs;
   void **ptrs = m->desc_ptrs;
+  const qopt_device_ops *dev = d->device;
+  /* On a device the graph reads and writes device copies of the tensors. */
   for (size_t i = 0; i < num_inputs; ++i) {
-    fill_desc(&descs[i], &d->inputs[i], inputs[i].data);
+    fill_desc(&descs[i], &d->inputs[i],
+              dev ? dev->io(m->device_state, i) : inputs[i].data);
     ptrs[i] = &descs[i];
   }
   for (size_t i = 0; i < num_outputs; ++i) {
-    fill_desc(&descs[num_inputs + i], &d->outputs[i], outputs[i].data);
+    fill_desc(&descs[num_inputs + i], &d->outputs[i],
+              dev ? dev->io(m->device_state, num_inputs + i) : outputs[i].data);
     ptrs[num_inputs + i] = &descs[num_inputs + i];
   }
-  d->invoke(m->arena, ptrs);
+  if (dev)
+    return dev->run(m->device_state, d, inputs, outputs, ptrs, m->error,
+                    QOPT_ERROR_CAP);
+  d->invoke(m->arena, NULL, ptrs);
   return QOPT_OK;
 }
 

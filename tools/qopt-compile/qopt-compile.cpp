@@ -49,10 +49,22 @@ static cl::list<std::string> keepF32(
 static cl::opt<std::string> emit(
     "emit",
     cl::desc("What to write: so (library + header), obj, mlir (LLVM dialect), "
-             "llvm (LLVM IR), onnx (with --recipe int8: the source model as "
+             "llvm (LLVM IR), ptx (--target cuda: the kernels' PTX), onnx (with --recipe int8: the source model as "
              "a standard QDQ model with qopt's scales, zero points and int8 "
              "weights, for onnxruntime and other runtimes)"),
     cl::init("so"), cl::cat(category));
+static cl::opt<std::string> target(
+    "target",
+    cl::desc("What the library runs on: cpu (this host), or cuda / "
+             "cuda:sm_XX for NVIDIA GPUs (default sm_80; the kernels are "
+             "assembled by the CUDA toolkit's ptxas at compile time, and the "
+             "library loads the CUDA driver when a model is created)"),
+    cl::value_desc("cpu|cuda[:sm_XX]"), cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string> cudaToolkit(
+    "cuda-toolkit",
+    cl::desc("CUDA toolkit root for --target cuda (bin/ptxas, bin/fatbinary, "
+             "nvvm/libdevice); default $CUDA_HOME, else /usr/local/cuda"),
+    cl::value_desc("DIR"), cl::cat(category));
 static cl::opt<std::string> reportPath(
     "report", cl::desc("Write the compile report (JSON) to this file"),
     cl::value_desc("FILE.json"), cl::cat(category));
@@ -196,6 +208,8 @@ int main(int argc, char **argv) {
   opts.recipe = recipe;
   opts.keepF32.assign(keepF32.begin(), keepF32.end());
   opts.emit = emit;
+  opts.target = target;
+  opts.cudaToolkit = cudaToolkit;
   opts.reportPath = reportPath;
   opts.dumpIRDir = dumpIR;
   opts.printPipeline = printPipeline;

@@ -21,7 +21,12 @@ struct CompileOptions {
   ImportOptions import;
   std::string recipe = "fp32";
   std::vector<std::string> keepF32; // op types / node:NAME kept in f32
-  std::string emit = "so"; // so | obj | mlir | llvm
+  std::string emit = "so"; // so | obj | mlir | llvm | ptx (cuda) | onnx
+  /// cpu, cuda or cuda:sm_XX (see parseTarget in Pipelines.h).
+  std::string target = "cpu";
+  /// The CUDA toolkit for the cuda target (ptxas, fatbinary, libdevice);
+  /// empty: $CUDA_HOME, else /usr/local/cuda.
+  std::string cudaToolkit;
   std::string reportPath;  // JSON report, empty for none
   std::string dumpIRDir;   // the module after each stage, empty for none
   std::string memoryPlotPath; // SVG picture of the buffer plan

@@ -140,7 +140,30 @@ struct CompileStage {
 /// the graph function gets in the library.
 std::vector<CompileStage>
 getCompileStages(llvm::StringRef recipeText, llvm::StringRef graphSymbol,
-                 llvm::ArrayRef<PassInsertion> insertions);
+                 llvm::ArrayRef<PassInsertion> insertions,
+                 const struct CUDATarget *cuda = nullptr);
+
+/// The NVIDIA GPU target (`--target cuda[:sm_XX]`).
+struct CUDATarget {
+  /// The compute capability the kernels are assembled for.
+  std::string chip = "sm_80";
+  /// The CUDA toolkit root: bin/ptxas, bin/fatbinary, nvvm/libdevice.
+  std::string toolkit = "/usr/local/cuda";
+  /// gpu-module-to-binary's format: `fatbin` (PTX and the chip's machine
+  /// code, assembled by the toolkit's ptxas) or `isa` (PTX text only).
+  std::string format = "fatbin";
+};
+
+/// Parses `cpu`, `cuda` or `cuda:sm_XX` (XX >= 70). Returns false with
+/// `error` set on anything else; `cuda` is empty for the CPU.
+bool parseTarget(llvm::StringRef text, std::optional<CUDATarget> &cuda,
+                 std::string &error);
+
+/// The GPU stages: lowering to linalg without the CPU kernel strategy, and
+/// from planned buffers to GPU kernels in NVVM, assembled into a
+/// gpu.binary, with the host side in the LLVM dialect.
+std::string getCUDALowerToLinalg();
+std::string getCUDALowerToLLVM(const CUDATarget &target);
 
 /// `builtin.module(<stage>,...)`: what qopt-compile runs, as one pipeline
 /// for `qopt-opt --pass-pipeline`.

@@ -507,4 +507,68 @@ def PrepareEntry : Pass<"qopt-prepare-entry", "ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+
+def GPUParallelLoops : Pass<"qopt-gpu-parallel-loops", "func::FuncOp"> {
+  let summary = "Every linalg op on buffers as one flat scf.parallel mapped to GPU blocks and threads";
+  let description = [{
+    The GPU target's loop form. Each linalg op (named ops generalised,
+    memref.copy as linalg.copy) has its parallel dimensions moved ahead of
+    its reductions, becomes upstream's parallel loops, and the parallel
+    dimensions are collapsed into one and tiled by `block-size`: the outer
+    loop is mapped to `block_x`, the inner one to `thread_x`, and each
+    thread runs the op's reductions for its output element in order.
+    Memory accesses outside any parallel loop (an op with no parallel
+    dimension) are wrapped in a one-iteration loop, so that after
+    `convert-parallel-loops-to-gpu` the host function only launches
+    kernels and never dereferences a device pointer.
+
+    Example: a 64x128 matmul becomes one kernel of ceil(8192/256) blocks
+    of 256 threads, each summing one output over K.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block (a multiple of 32)">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GPUDeviceWeights : Pass<"qopt-gpu-device-weights", "func::FuncOp"> {
+  let summary = "Read constant weights from one device buffer passed to the graph";
+  let description = [{
+    On the GPU target the weights must live in device memory. Every
+    `memref.get_global` of a constant global in the function becomes a
+    `memref.view` into a new trailing argument `memref<Nxi8>`
+    (`qopt.device_weights`), at an offset aligned to 256 bytes. The
+    function records the layout in `qopt.device_weights`
+    (`[@global, offset, bytes]` triples) and `qopt.device_weights_bytes`;
+    the model library copies each global there once, at create.
+
+    A `memref.alloc` left in the function (a buffer the planner could not
+    place: dynamic shapes) is an error: device code cannot use host heap
+    memory.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"256",
+           "Byte alignment of each weight in the device buffer">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+
+def GPUMergeKernelModules : Pass<"qopt-gpu-merge-kernel-modules", "ModuleOp"> {
+  let summary = "Put every outlined kernel in one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per kernel, each with a
+    function of the same name. This pass moves every kernel into the first
+    module, renamed after the module it came from (unique), and retargets
+    the `gpu.launch_func` ops: one PTX file, one binary and one module load
+    for the whole graph.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD

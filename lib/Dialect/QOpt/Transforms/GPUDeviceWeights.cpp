@@ -1,0 +1,105 @@
+//===- GPUDeviceWeights.cpp - Constant weights from a device buffer -------===//
+//
+// A kernel cannot read the library's read-only data: the weights are copied
+// once into one device buffer, and the graph function receives it as an
+// argument, as it receives the arena.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_GPUDEVICEWEIGHTS
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+
+struct GPUDeviceWeightsPass
+    : mlir::qopt::impl::GPUDeviceWeightsBase<GPUDeviceWeightsPass> {
+  using GPUDeviceWeightsBase::GPUDeviceWeightsBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    if (alignment <= 0 || (alignment & (alignment - 1))) {
+      func.emitError() << "qopt-gpu-device-weights: alignment " << static_cast<int64_t>(alignment)
+                       << " is not a power of two";
+      return signalPassFailure();
+    }
+    bool failed = false;
+    func.walk([&](memref::AllocOp alloc) {
+      alloc.emitError() << "a buffer the planner could not place in the arena "
+                           "(dynamic shape?) cannot live in device memory";
+      failed = true;
+    });
+    if (failed)
+      return signalPassFailure();
+
+    auto module = func->getParentOfType<ModuleOp>();
+    SymbolTable symbols(module);
+    // One slot per global, in first-use order.
+    llvm::MapVector<StringAttr, int64_t> offsets;
+    SmallVector<memref::GetGlobalOp> reads;
+    int64_t bytes = 0;
+    WalkResult walk = func.walk([&](memref::GetGlobalOp get) {
+      auto global = symbols.lookup<memref::GlobalOp>(get.getNameAttr().getAttr());
+      auto type = cast<MemRefType>(get.getType());
+      if (!global || !global.getConstant() || !type.hasStaticShape() ||
+          !type.getLayout().isIdentity()) {
+        get.emitError() << "only constant globals of static shape and "
+                           "identity layout can be placed in device memory";
+        return WalkResult::interrupt();
+      }
+      reads.push_back(get);
+      if (offsets.count(get.getNameAttr().getAttr()))
+        return WalkResult::advance();
+      int64_t size = type.getNumElements() *
+                     llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+      bytes = llvm::alignTo(bytes, alignment);
+      offsets[get.getNameAttr().getAttr()] = bytes;
+      bytes += size;
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+
+    OpBuilder b(&getContext());
+    auto argType = MemRefType::get({std::max<int64_t>(bytes, 1)}, b.getI8Type());
+    unsigned index = func.getNumArguments();
+    if (::mlir::failed(func.insertArgument(index, argType,
+                                           b.getDictionaryAttr(b.getNamedAttr(
+                                               "qopt.device_weights",
+                                               b.getUnitAttr())),
+                                           func.getLoc())))
+      return signalPassFailure();
+    Value buffer = func.getArgument(index);
+    for (memref::GetGlobalOp get : reads) {
+      b.setInsertionPoint(get);
+      Value offset = arith::ConstantIndexOp::create(
+          b, get.getLoc(), offsets[get.getNameAttr().getAttr()]);
+      Value view = memref::ViewOp::create(b, get.getLoc(), get.getType(),
+                                          buffer, offset, ValueRange{});
+      get.replaceAllUsesWith(view);
+      get.erase();
+    }
+    SmallVector<Attribute> layout;
+    for (auto &[name, offset] : offsets) {
+      auto type = symbols.lookup<memref::GlobalOp>(name).getType();
+      int64_t size = type.getNumElements() *
+                     llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+      layout.push_back(b.getArrayAttr({FlatSymbolRefAttr::get(name),
+                                       b.getI64IntegerAttr(offset),
+                                       b.getI64IntegerAttr(size)}));
+    }
+    func->setAttr("qopt.device_weights", b.getArrayAttr(layout));
+    func->setAttr("qopt.device_weights_bytes", b.getI64IntegerAttr(bytes));
+  }
+};
+
+} // namespace

@@ -202,8 +202,9 @@ def _check_target(target):
     if target == "cpu":
         return
     if isinstance(target, str) and target.split(":")[0] == "cuda":
-        raise Error(f"target '{target}': no CUDA code generation in this version "
-                    "(available: cpu)")
+        raise Error(f"target '{target}': qopt.compile builds and loads CPU "
+                    "models only; compile for the GPU with the command line, "
+                    "qopt-compile MODEL.onnx --target cuda[:sm_XX] -o MODEL.so")
     raise Error(f"unknown target {target!r} (available: cpu)")
 
 
@@ -256,7 +257,7 @@ def compile(model, *, recipe="fp32", input_shapes=None, calibration=None,
         `calibration` reaches `min_cosine` wins (the report's 'budget' lists
         every candidate). Needs `calibration`.
     min_cosine: the accuracy floor with memory_budget (default 0.99).
-    target: 'cpu' (the only one so far).
+    target: 'cpu' (GPU libraries: qopt-compile --target cuda[:sm_XX]).
     output_dir: where MODEL.so, MODEL.h and MODEL.json (the report) are
         written; a temporary directory, removed with the model, by default.
     keep_f32: with bf16/f16, ONNX op types or 'node:NAME' kept in f32.

@@ -345,7 +345,7 @@ def test_bad_recipe_and_target():
         qopt.compile(MLP, recipe="bf16,f16")
     with pytest.raises(qopt.Error, match="recipe"):
         qopt.compile(MLP, recipe=3)
-    with pytest.raises(qopt.Error, match="no CUDA code generation"):
+    with pytest.raises(qopt.Error, match="compile for the GPU with the command line"):
         qopt.compile(MLP, target="cuda:sm_90")
     with pytest.raises(qopt.Error, match="unknown target 'tpu'"):
         qopt.compile(MLP, target="tpu")

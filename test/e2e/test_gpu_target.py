@@ -60,3 +60,22 @@ def test_int4_loop_form(tmp_path):
     model = os.path.join(qopt_e2e.ROOT, "models", "decoder.onnx")
     for out in validate(model, tmp_path, "int4"):
         assert out["cosine"] >= 0.98, out
+
+
+def test_static_int8_loop_form(tmp_path):
+    # Static int8: calibrated on the CPU, integer kernels in the GPU form.
+    model = os.path.join(qopt_e2e.ROOT, "models", "cnn.onnx")
+    samples = tmp_path / "calibration"
+    for seed in range(4):
+        qopt_e2e.write_tensors(str(samples / f"s{seed}"), "input",
+                               qopt_e2e.random_inputs(model, seed))
+    data = tmp_path / "inputs"
+    qopt_e2e.write_tensors(str(data / "s"), "input", qopt_e2e.random_inputs(model, 9))
+    c = qopt_e2e.compile_model(model, str(tmp_path / "m.so"),
+                               ["--recipe", "int8", "--calibration", str(samples),
+                                "--insert-pass", GPU_LOOPS,
+                                "--report", str(tmp_path / "r.json"),
+                                "--validate-inputs", str(data)])
+    assert c.returncode == 0, c.stderr
+    for out in json.load(open(tmp_path / "r.json"))["outputs"]:
+        assert out["cosine"] >= 0.99, out  # the int8 recipe's bar

@@ -200,7 +200,9 @@ int main(int argc, char **argv) {
       "library\n\n"
       "  qopt-compile model.onnx -o model.so [--input-shape x=1x3x224x224]\n\n"
       "The library exports the C API of qopt_runtime.h (written beside it as "
-      "model.h) and needs only libc and libm at run time.\n");
+      "model.h) and needs only libc, libm and the OpenMP runtime at run "
+      "time; with --target cuda it opens the CUDA driver when a model is "
+      "created.\n");
 
   mlir::qopt::CompileOptions opts;
   opts.inputPath = inputPath;

@@ -19,6 +19,12 @@ using namespace mlir;
 
 namespace {
 
+/// Bytes of a static memref as laid out in memory (i1 as one byte).
+int64_t byteSize(MemRefType type) {
+  return type.getNumElements() *
+         llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+}
+
 struct GPUDeviceWeightsPass
     : mlir::qopt::impl::GPUDeviceWeightsBase<GPUDeviceWeightsPass> {
   using GPUDeviceWeightsBase::GPUDeviceWeightsBase;
@@ -59,11 +65,9 @@ struct GPUDeviceWeightsPass
       reads.push_back(get);
       if (offsets.count(get.getNameAttr().getAttr()))
         return WalkResult::advance();
-      int64_t size = type.getNumElements() *
-                     llvm::divideCeil(type.getElementTypeBitWidth(), 8);
       bytes = llvm::alignTo(bytes, alignment);
       offsets[get.getNameAttr().getAttr()] = bytes;
-      bytes += size;
+      bytes += byteSize(type);
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
@@ -90,9 +94,7 @@ struct GPUDeviceWeightsPass
     }
     SmallVector<Attribute> layout;
     for (auto &[name, offset] : offsets) {
-      auto type = symbols.lookup<memref::GlobalOp>(name).getType();
-      int64_t size = type.getNumElements() *
-                     llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+      int64_t size = byteSize(symbols.lookup<memref::GlobalOp>(name).getType());
       layout.push_back(b.getArrayAttr({FlatSymbolRefAttr::get(name),
                                        b.getI64IntegerAttr(offset),
                                        b.getI64IntegerAttr(size)}));

@@ -59,13 +59,18 @@ std::string qopt::getCUDALowerToLLVM(const CUDATarget &target) {
       llvm::ArrayRef<std::string>{
           // Kernels read weights from a device buffer, and every access
           // to memory is inside a loop mapped to blocks and threads.
-          "func.func(qopt-gpu-device-weights,qopt-gpu-parallel-loops)",
+          // Named ops as generics first: the float emulation below
+          // rewrites op bodies, after which named ops no longer generalise.
+          "func.func(qopt-gpu-device-weights,linalg-generalize-named-ops)",
           "func.func(qopt-math-approximations)",
           "math-extend-to-supported-types",
           "arith-emulate-unsupported-floats{source-types=bf16,f16 "
           "target-type=f32}",
           "arith-expand{include-bf16}", "canonicalize",
-          "func.func(convert-parallel-loops-to-gpu)", "gpu-kernel-outlining",
+          // No canonicalisation between mapping and conversion: it merges
+          // the block and thread loops and drops their mapping.
+          "func.func(qopt-gpu-parallel-loops,convert-parallel-loops-to-gpu)",
+          "gpu-kernel-outlining",
           "qopt-gpu-merge-kernel-modules",
           // As upstream's gpu-lower-to-nvvm-pipeline, with the toolkit
           // named so that ptxas is the one qopt-compile was told to use.

@@ -13,6 +13,8 @@ test/Pipelines/target-cuda.test, and on a GPU by bench/bench_gpu.py.
 import glob
 import json
 import os
+import re
+import subprocess
 
 import pytest
 
@@ -79,3 +81,51 @@ def test_static_int8_loop_form(tmp_path):
     assert c.returncode == 0, c.stderr
     for out in json.load(open(tmp_path / "r.json"))["outputs"]:
         assert out["cosine"] >= 0.99, out  # the int8 recipe's bar
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def fake_driver(tmp_path_factory):
+    """fake_cuda_driver.c built as libcuda.so.1: checks the host half."""
+    lib = tmp_path_factory.mktemp("fake-cuda")
+    cc = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(lib / "libcuda.so.1"),
+                         os.path.join(HERE, "fake_cuda_driver.c")],
+                        capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+    return str(lib)
+
+
+@pytest.mark.skipif(not os.access(os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"),
+                                               "bin", "ptxas"), os.X_OK),
+                    reason="needs the CUDA toolkit (ptxas) to build GPU libraries")
+@pytest.mark.parametrize("model,recipe", [("mlp", "fp32"), ("cnn", "fp32"),
+                                          ("encoder", "fp32"), ("decoder", "int4"),
+                                          ("decoder", "bf16")])
+def test_host_half_drives_the_driver(model, recipe, fake_driver, tmp_path):
+    # The GPU library's create and run against a driver that runs no
+    # kernel: one fatbin, every weight and tensor copied inside its device
+    # buffer, one launch per kernel with a valid grid and block, and no
+    # access to device memory from the host (that would be SIGSEGV).
+    path = os.path.join(qopt_e2e.ROOT, "models", model + ".onnx")
+    so, ptx = str(tmp_path / "m.so"), str(tmp_path / "m.ptx")
+    for out, emit in ((so, "so"), (ptx, "ptx")):
+        c = qopt_e2e.compile_model(path, out, ["--recipe", recipe, "--target", "cuda:sm_90",
+                                               "--emit", emit])
+        assert c.returncode == 0, c.stderr
+    kernels = open(ptx).read().count(".entry ")
+    inputs = tmp_path / "inputs"
+    qopt_e2e.write_tensors(str(inputs), "input", qopt_e2e.random_inputs(path, 0))
+    env = dict(os.environ, LD_LIBRARY_PATH=fake_driver)
+    r = subprocess.run([qopt_e2e.tool("qopt-run"), so, "--inputs", str(inputs)],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = re.search(r"fake-cuda: modules (\d+) functions \d+ launches (\d+) copies (\d+) "
+                  r"bytes \d+ errors (\d+)", r.stderr)
+    assert m, r.stderr
+    modules, launches, copies, errors = map(int, m.groups())
+    assert errors == 0, r.stderr
+    assert modules == 1
+    assert launches == kernels > 0
+    assert copies >= 2  # weights in, outputs out

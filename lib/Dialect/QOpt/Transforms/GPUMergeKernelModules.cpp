@@ -7,6 +7,7 @@
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::qopt {
@@ -22,6 +23,21 @@ struct GPUMergeKernelModulesPass
     : mlir::qopt::impl::GPUMergeKernelModulesBase<GPUMergeKernelModulesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // What was not turned into a kernel would run on the host against
+    // device addresses.
+    WalkResult hostAccess = module.walk([](func::FuncOp func) {
+      WalkResult r = func.walk<WalkOrder::PreOrder>([](Operation *op) {
+        if (!isa<memref::LoadOp, memref::StoreOp, scf::ParallelOp, scf::ForOp>(op))
+          return WalkResult::advance();
+        op->emitError() << "qopt-gpu-merge-kernel-modules: this op would run "
+                           "on the host against device memory (a loop that "
+                           "was not mapped to GPU blocks and threads)";
+        return WalkResult::interrupt();
+      });
+      return r;
+    });
+    if (hostAccess.wasInterrupted())
+      return signalPassFailure();
     SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
     if (gpuModules.size() < 2)
       return;

@@ -567,6 +567,11 @@ def GPUMergeKernelModules : Pass<"qopt-gpu-merge-kernel-modules", "ModuleOp"> {
     module, renamed after the module it came from (unique), and retargets
     the `gpu.launch_func` ops: one PTX file, one binary and one module load
     for the whole graph.
+
+    It runs where the host functions must hold launches only, and checks
+    that: a `memref.load`/`store`, `scf.for` or `scf.parallel` left in a
+    `func.func` (a loop that was not mapped to blocks and threads) would
+    dereference device addresses on the host, and is an error.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

@@ -209,15 +209,15 @@ static qopt_status load_driver(char *err, size_t cap) {
 
 /* Driver, device, context and the kernels, once per process. */
 static qopt_status init_device(char *err, size_t cap) {
+  CUresult r;
   if (driver_ready)
-    return cu.CtxSetCurrent(context) == 0
+    return (r = cu.CtxSetCurrent(context)) == 0
                ? QOPT_OK
-               : cuda_fail(err, cap, QOPT_ERROR_INTERNAL, "cuCtxSetCurrent", 1);
+               : cuda_fail(err, cap, QOPT_ERROR_INTERNAL, "cuCtxSetCurrent", r);
   qopt_status s = load_driver(err, cap);
   if (s != QOPT_OK)
     return s;
-  CUresult r = cu.Init(0);
-  if (r != 0) {
+  if ((r = cu.Init(0)) != 0) {
     snprintf(err, cap, "no CUDA device: cuInit failed: %s (%d)",
              error_name(r), r);
     return QOPT_ERROR_NO_DEVICE;
@@ -349,8 +349,6 @@ static qopt_status cuda_create(const qopt_model_desc *d, void **out, char *err,
   return QOPT_OK;
 }
 
-static void *cuda_arena(void *p) { return (void *)((cuda_state *)p)->arena; }
-static void *cuda_weights(void *p) { return (void *)((cuda_state *)p)->weights; }
 static void *cuda_io(void *p, size_t i) { return (void *)((cuda_state *)p)->io[i]; }
 
 static qopt_status cuda_run(void *p, const qopt_model_desc *d,
@@ -358,8 +356,8 @@ static qopt_status cuda_run(void *p, const qopt_model_desc *d,
                             void **descriptors, char *err, size_t cap) {
   cuda_state *s = p;
   CUresult r;
-  if (cu.CtxSetCurrent(context) != 0)
-    return cuda_fail(err, cap, QOPT_ERROR_INTERNAL, "cuCtxSetCurrent", 1);
+  if ((r = cu.CtxSetCurrent(context)) != 0)
+    return cuda_fail(err, cap, QOPT_ERROR_INTERNAL, "cuCtxSetCurrent", r);
   for (size_t i = 0; i < d->num_inputs; ++i)
     if ((r = cu.MemcpyHtoDAsync(s->io[i], inputs[i].data, s->io_bytes[i],
                                 s->stream)) != 0)
@@ -380,6 +378,5 @@ static qopt_status cuda_run(void *p, const qopt_model_desc *d,
   return QOPT_OK;
 }
 
-const qopt_device_ops qopt_cuda_device = {cuda_create, cuda_destroy,
-                                          cuda_arena,  cuda_weights,
-                                          cuda_io,     cuda_run};
+const qopt_device_ops qopt_cuda_device = {cuda_create, cuda_destroy, cuda_io,
+                                          cuda_run};

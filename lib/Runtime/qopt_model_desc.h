@@ -37,10 +37,7 @@ typedef struct qopt_device_ops {
   qopt_status (*create)(const struct qopt_model_desc *d, void **state,
                         char *err, size_t cap);
   void (*destroy)(void *state);
-  /* Device addresses: the arena, the weights, input/output i (inputs
-   * first). */
-  void *(*arena)(void *state);
-  void *(*weights)(void *state);
+  /* The device address of input/output i (inputs first). */
   void *(*io)(void *state, size_t i);
   /* Copies host inputs in, runs `invoke`, copies outputs back and waits. */
   qopt_status (*run)(void *state, const struct qopt_model_desc *d,

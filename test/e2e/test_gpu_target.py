@@ -26,9 +26,7 @@ GPU_LOOPS = "before-llvm:func.func(qopt-gpu-parallel-loops)"
 
 def validate(model, tmp_path, recipe):
     data = tmp_path / "inputs"
-    for seed in (0, 1):
-        qopt_e2e.write_tensors(str(data / f"sample{seed}"), "input",
-                               qopt_e2e.random_inputs(model, seed))
+    qopt_e2e.write_samples(str(data), [qopt_e2e.random_inputs(model, s) for s in (0, 1)])
     c = qopt_e2e.compile_model(model, str(tmp_path / "m.so"),
                                ["--recipe", recipe, "--insert-pass", GPU_LOOPS,
                                 "--report", str(tmp_path / "r.json"),
@@ -68,9 +66,7 @@ def test_static_int8_loop_form(tmp_path):
     # Static int8: calibrated on the CPU, integer kernels in the GPU form.
     model = os.path.join(qopt_e2e.ROOT, "models", "cnn.onnx")
     samples = tmp_path / "calibration"
-    for seed in range(4):
-        qopt_e2e.write_tensors(str(samples / f"s{seed}"), "input",
-                               qopt_e2e.random_inputs(model, seed))
+    qopt_e2e.write_samples(str(samples), [qopt_e2e.random_inputs(model, s) for s in range(4)])
     data = tmp_path / "inputs"
     qopt_e2e.write_tensors(str(data / "s"), "input", qopt_e2e.random_inputs(model, 9))
     c = qopt_e2e.compile_model(model, str(tmp_path / "m.so"),

@@ -147,8 +147,9 @@ getCompileStages(llvm::StringRef recipeText, llvm::StringRef graphSymbol,
 struct CUDATarget {
   /// The compute capability the kernels are assembled for.
   std::string chip = "sm_80";
-  /// The CUDA toolkit root: bin/ptxas, bin/fatbinary, nvvm/libdevice.
-  std::string toolkit = "/usr/local/cuda";
+  /// The CUDA toolkit root: bin/ptxas, bin/fatbinary, nvvm/libdevice
+  /// (qopt-compile's --cuda-toolkit, $CUDA_HOME or /usr/local/cuda).
+  std::string toolkit;
   /// gpu-module-to-binary's format: `fatbin` (PTX and the chip's machine
   /// code, assembled by the toolkit's ptxas) or `isa` (PTX text only).
   std::string format = "fatbin";

@@ -49,8 +49,8 @@ struct GPUDeviceWeightsPass
 
     auto module = func->getParentOfType<ModuleOp>();
     SymbolTable symbols(module);
-    // One slot per global, in first-use order.
-    llvm::MapVector<StringAttr, int64_t> offsets;
+    // One slot (offset, size) per global, in first-use order.
+    llvm::MapVector<StringAttr, std::pair<int64_t, int64_t>> slots;
     SmallVector<memref::GetGlobalOp> reads;
     int64_t bytes = 0;
     WalkResult walk = func.walk([&](memref::GetGlobalOp get) {
@@ -63,10 +63,10 @@ struct GPUDeviceWeightsPass
         return WalkResult::interrupt();
       }
       reads.push_back(get);
-      if (offsets.count(get.getNameAttr().getAttr()))
+      if (slots.count(get.getNameAttr().getAttr()))
         return WalkResult::advance();
       bytes = llvm::alignTo(bytes, alignment);
-      offsets[get.getNameAttr().getAttr()] = bytes;
+      slots[get.getNameAttr().getAttr()] = {bytes, byteSize(type)};
       bytes += byteSize(type);
       return WalkResult::advance();
     });
@@ -86,15 +86,15 @@ struct GPUDeviceWeightsPass
     for (memref::GetGlobalOp get : reads) {
       b.setInsertionPoint(get);
       Value offset = arith::ConstantIndexOp::create(
-          b, get.getLoc(), offsets[get.getNameAttr().getAttr()]);
+          b, get.getLoc(), slots[get.getNameAttr().getAttr()].first);
       Value view = memref::ViewOp::create(b, get.getLoc(), get.getType(),
                                           buffer, offset, ValueRange{});
       get.replaceAllUsesWith(view);
       get.erase();
     }
     SmallVector<Attribute> layout;
-    for (auto &[name, offset] : offsets) {
-      int64_t size = byteSize(symbols.lookup<memref::GlobalOp>(name).getType());
+    for (auto &[name, slot] : slots) {
+      auto [offset, size] = slot;
       layout.push_back(b.getArrayAttr({FlatSymbolRefAttr::get(name),
                                        b.getI64IntegerAttr(offset),
                                        b.getI64IntegerAttr(size)}));

@@ -25,7 +25,7 @@ struct GPUMergeKernelModulesPass
     ModuleOp module = getOperation();
     // What was not turned into a kernel would run on the host against
     // device addresses.
-    WalkResult hostAccess = module.walk([](func::FuncOp func) {
+    for (auto func : module.getOps<func::FuncOp>()) {
       WalkResult r = func.walk<WalkOrder::PreOrder>([](Operation *op) {
         if (!isa<memref::LoadOp, memref::StoreOp, scf::ParallelOp, scf::ForOp>(op))
           return WalkResult::advance();
@@ -34,10 +34,9 @@ struct GPUMergeKernelModulesPass
                            "was not mapped to GPU blocks and threads)";
         return WalkResult::interrupt();
       });
-      return r;
-    });
-    if (hostAccess.wasInterrupted())
-      return signalPassFailure();
+      if (r.wasInterrupted())
+        return signalPassFailure();
+    }
     SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
     if (gpuModules.size() < 2)
       return;

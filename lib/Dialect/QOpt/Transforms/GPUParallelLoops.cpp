@@ -169,8 +169,9 @@ struct GPUParallelLoopsPass
     std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound()[0]);
     std::optional<int64_t> step = getConstantIntValue(loop.getStep()[0]);
     if (lb && ub && step && *step > 0) {
-      int64_t trips = (*ub - *lb + *step - 1) / *step;
-      tile = std::min<int64_t>(blockSize, std::max<int64_t>(32, (trips + 31) / 32 * 32));
+      // Small loops get a smaller block, in whole warps.
+      int64_t trips = llvm::divideCeil(*ub - *lb, *step);
+      tile = std::min<int64_t>(blockSize, llvm::alignTo(std::max<int64_t>(trips, 1), 32));
     }
     auto [outer, inner] =
         scf::tileParallelLoop(loop, {tile}, /*noMinMaxBounds=*/true);

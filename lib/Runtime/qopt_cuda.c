@@ -56,8 +56,6 @@ static struct {
 typedef struct module_entry {
   const void *image;
   CUmodule module;
-  const char *last_name; /* one kernel per module: cache its handle */
-  CUfunction last_function;
   struct module_entry *next;
 } module_entry;
 
@@ -124,24 +122,23 @@ void mgpuModuleUnload(void *module) {
   (void)module;
 }
 
+/* Looked up at every launch: the module holds every kernel of the graph,
+ * and the driver's lookup is a table search (no shared cache to race on
+ * when several instances run on several threads). */
 void *mgpuModuleGetFunction(void *module, const char *name) {
   module_entry *e = module;
   if (!e || !e->module)
     return NULL;
-  if (e->last_name != name) {
-    CUfunction f = NULL;
-    CUresult r = cu.ModuleGetFunction(&f, e->module, name);
-    if (r != 0) {
-      if (current && !current->status) {
-        current->status = r;
-        current->failed_call = "cuModuleGetFunction";
-      }
-      return NULL;
+  CUfunction f = NULL;
+  CUresult r = cu.ModuleGetFunction(&f, e->module, name);
+  if (r != 0) {
+    if (current && !current->status) {
+      current->status = r;
+      current->failed_call = "cuModuleGetFunction";
     }
-    e->last_function = f;
-    e->last_name = name;
+    return NULL;
   }
-  return e->last_function;
+  return f;
 }
 
 void *mgpuStreamCreate(void) { return current ? current->stream : NULL; }

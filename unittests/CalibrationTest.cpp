@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -149,6 +151,72 @@ TEST(Calibration, ActivationGrids) {
   EXPECT_EQ(activationParams({0.f, 0.f}, ActivationScheme::Asymmetric).scale, 1.0);
   EXPECT_EQ(parseActivationScheme("unsigned"), ActivationScheme::Unsigned);
   EXPECT_FALSE(parseActivationScheme("u8").has_value());
+}
+
+// Every weight-scale grid on a random weight with channels spanning 2^10:
+// each scale is at least max|w| / 127 (nothing clips), at most the grid's
+// spacing coarser, and on its grid; E4M4's codes read back exactly.
+TEST(Calibration, WeightScaleGrids) {
+  std::mt19937 gen(3);
+  std::normal_distribution<float> normal;
+  const int64_t k = 64, channels = 48;
+  std::vector<float> w(k * channels);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t c = 0; c < channels; ++c)
+      w[i * channels + c] = normal(gen) * std::ldexp(1.f, -int(c % 11));
+  for (int64_t i = 0; i < k; ++i)
+    w[i * channels + 5] = 0; // an all-zero channel
+  std::vector<float> top(channels, 0.f);
+  for (size_t i = 0; i < w.size(); ++i)
+    top[i % channels] = std::max(top[i % channels], std::fabs(w[i]));
+
+  struct Case {
+    WeightScaleGrid grid;
+    double spacing; // the largest relative rounding up
+  };
+  for (Case g : {Case{WeightScaleGrid::F32, 0}, Case{WeightScaleGrid::BF16, 0x1p-7},
+                 Case{WeightScaleGrid::E4M4, 1.0 / 16}}) {
+    QuantizedWeight q = quantizePerChannel(w.data(), w.size(), channels,
+                                           1, g.grid);
+    std::vector<double> scales(q.scales.begin(), q.scales.end());
+    for (int64_t c = 0; c < channels; ++c) {
+      if (c == 5)
+        continue;
+      float exact = top[c] / 127.f;
+      EXPECT_GE(q.scales[c], exact) << c;
+      EXPECT_LE(q.scales[c], exact * (1 + g.spacing)) << c;
+    }
+    for (size_t i = 0; i < w.size(); ++i) {
+      int code = q.values[i];
+      EXPECT_LE(std::fabs(w[i] / q.scales[i % channels] - code), 0.5f + 1e-4f);
+    }
+    float base = 0;
+    auto codes = scaleCodes(scales, base);
+    EXPECT_EQ(codes.has_value(), g.grid == WeightScaleGrid::E4M4);
+    if (codes) {
+      EXPECT_EQ(base, *std::max_element(q.scales.begin(), q.scales.end()));
+      for (int64_t c = 0; c < channels; ++c)
+        EXPECT_EQ(base * scaleCodeFactor((*codes)[c]), q.scales[c]) << c;
+      EXPECT_EQ(q.scales[5], base); // the zero channel's scale is any
+    }
+    if (g.grid == WeightScaleGrid::BF16)
+      for (float s : q.scales)
+        EXPECT_EQ(roundUpToBF16(s), s);
+  }
+  // g(code) = (1 + m/16) * 2^-e for code = e << 4 | m.
+  EXPECT_EQ(scaleCodeFactor(0x00), 1.f);
+  EXPECT_EQ(scaleCodeFactor(0x1A), 0.8125f);
+  EXPECT_EQ(scaleCodeFactor(0xFF), 31.f / 16 * std::ldexp(1.f, -15));
+  // Rounding up to bf16 carries into the exponent.
+  EXPECT_EQ(roundUpToBF16(1.f), 1.f);
+  EXPECT_EQ(roundUpToBF16(std::nextafter(2.f, 0.f)), 2.f);
+
+  // A channel below 2^-15 of the largest is off E4M4's range: bf16 instead.
+  std::vector<float> wide = {1.f, 1e-6f};
+  QuantizedWeight q = quantizePerChannel(wide.data(), 2, 2, 1,
+                                         WeightScaleGrid::E4M4);
+  EXPECT_EQ(q.scales[1], roundUpToBF16(1e-6f / 127.f));
+  EXPECT_EQ(q.scales[0], roundUpToBF16(1.f / 127.f));
 }
 
 TEST(Calibration, TableRoundTripChoosesTheSameRanges) {

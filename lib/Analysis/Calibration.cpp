@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -54,16 +55,96 @@ QuantParams qopt::activationParams(Range r, ActivationScheme scheme) {
   return p;
 }
 
+float qopt::roundUpToBF16(float s) {
+  uint32_t bits;
+  std::memcpy(&bits, &s, 4);
+  if (bits & 0xFFFFu) // a carry out of the mantissa raises the exponent
+    bits = (bits | 0xFFFFu) + 1;
+  std::memcpy(&s, &bits, 4);
+  return s;
+}
+
+float qopt::scaleCodeFactor(uint8_t code) {
+  uint32_t bits = (uint32_t(127 - (code >> 4)) << 23) | (uint32_t(code & 15) << 19);
+  float g;
+  std::memcpy(&g, &bits, 4);
+  return g;
+}
+
+namespace {
+/// The 256 values base * g(code) in f32, ascending, with their codes.
+std::vector<std::pair<float, uint8_t>> scaleCodeTable(float base) {
+  std::vector<std::pair<float, uint8_t>> t;
+  for (unsigned c = 0; c < 256; ++c)
+    t.emplace_back(base * scaleCodeFactor(c), c);
+  std::sort(t.begin(), t.end());
+  return t;
+}
+
+/// `scales` rounded up onto the E4M4 grid of their largest; false (and
+/// nothing changed) when one lies below the grid's range.
+bool roundUpToScaleCodes(std::vector<float> &scales,
+                         const std::vector<bool> &zero) {
+  float base = 0;
+  for (size_t c = 0; c < scales.size(); ++c)
+    if (!zero[c])
+      base = std::max(base, scales[c]);
+  if (base == 0)
+    return true; // all zero: every scale is 1 = base * g(0)
+  auto table = scaleCodeTable(base);
+  std::vector<float> out(scales.size(), base); // a zero channel: any scale
+  for (size_t c = 0; c < scales.size(); ++c) {
+    if (zero[c])
+      continue;
+    if (scales[c] < table.front().first)
+      return false;
+    out[c] = std::lower_bound(table.begin(), table.end(),
+                              std::make_pair(scales[c], uint8_t(0)))
+                 ->first;
+  }
+  scales = std::move(out);
+  return true;
+}
+} // namespace
+
+std::optional<std::vector<uint8_t>>
+qopt::scaleCodes(const std::vector<double> &scales, float &base) {
+  if (scales.empty())
+    return std::nullopt;
+  base = static_cast<float>(*std::max_element(scales.begin(), scales.end()));
+  std::vector<std::pair<float, uint8_t>> table = scaleCodeTable(base);
+  std::vector<uint8_t> codes;
+  for (double s : scales) {
+    auto f = static_cast<float>(s);
+    auto it = std::lower_bound(table.begin(), table.end(),
+                               std::make_pair(f, uint8_t(0)));
+    if (static_cast<double>(f) != s || it == table.end() || it->first != f)
+      return std::nullopt;
+    codes.push_back(it->second);
+  }
+  return codes;
+}
+
 QuantizedWeight qopt::quantizePerChannel(const float *w, size_t n,
-                                         int64_t channels, int64_t inner) {
+                                         int64_t channels, int64_t inner,
+                                         WeightScaleGrid grid) {
   QuantizedWeight q;
   q.scales.assign(channels, 0.f);
   for (size_t i = 0; i < n; ++i) {
     float &s = q.scales[(i / inner) % channels];
     s = std::max(s, std::fabs(w[i]));
   }
-  for (float &s : q.scales)
-    s = s > 0.f ? s / 127.f : 1.f; // an all-zero channel quantizes to zeros
+  std::vector<bool> zero(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    float &s = q.scales[c];
+    zero[c] = !(s > 0.f);
+    s = zero[c] ? 1.f : s / 127.f; // an all-zero channel quantizes to zeros
+  }
+  if (grid == WeightScaleGrid::E4M4 && !roundUpToScaleCodes(q.scales, zero))
+    grid = WeightScaleGrid::BF16;
+  if (grid == WeightScaleGrid::BF16)
+    for (float &s : q.scales)
+      s = roundUpToBF16(s);
   q.values.resize(n);
   for (size_t i = 0; i < n; ++i) {
     float r = std::nearbyint(w[i] / q.scales[(i / inner) % channels]);

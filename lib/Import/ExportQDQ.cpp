@@ -5,7 +5,8 @@
 // initializers. Which nodes get them, and with which parameters, follows
 // the compiler's own rules (qopt-insert-qdq): the same candidate keys,
 // the same activation grid (qopt::activationParams) and the same weight
-// quantizer (qopt::quantizePerChannel).
+// quantizer (qopt::quantizePerChannel, on qopt-insert-qdq's default E4M4
+// scale grid).
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Import/ONNXExporter.h"
@@ -163,7 +164,7 @@ private:
       inner *= dims[d];
     ::qopt::QuantizedWeight q = ::qopt::quantizePerChannel(
         reinterpret_cast<const float *>(bytes.data()), bytes.size() / 4,
-        channels, inner);
+        channels, inner, ::qopt::WeightScaleGrid::E4M4);
 
     std::string base = node.name().empty() ? key : node.name();
     std::string wd = addPerChannelDequantize(w.name(), dims, q, axis,

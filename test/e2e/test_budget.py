@@ -70,11 +70,11 @@ def test_budgets_between_sizes_choose_the_most_accurate_that_fits(cal, sizes, tm
 
 
 def test_per_layer_choice_when_whole_model_recipes_miss_the_floor(cal, sizes, tmp_path):
-    """Below int8's size only 4-bit candidates fit, and none reaches 0.985
-    (the best measured 0.984, nf4): the 4-bit layers whose quantization
-    costs the most accuracy go back to f32 while the budget allows (measured:
-    nf4 with the LM head in f32, 0.988)."""
-    budget = sizes["int8-dynamic"] - 1
+    """Below both int8 recipes' sizes only 4-bit candidates fit, and none
+    reaches 0.985 (the best measured 0.984, nf4): the 4-bit layers whose
+    quantization costs the most accuracy go back to f32 while the budget
+    allows (measured: nf4 with the LM head in f32, 0.988)."""
+    budget = min(sizes["int8-dynamic"], sizes["int8"]) - 1
     c, report, _ = fit(DECODER, tmp_path, str(budget), cal, floor="0.985", name="layers")
     assert c.returncode == 0, c.stderr
     b = report["budget"]

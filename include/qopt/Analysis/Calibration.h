@@ -93,10 +93,35 @@ struct QuantizedWeight {
   std::vector<float> scales;
 };
 
+/// The values a per-channel weight scale may take.
+enum class WeightScaleGrid {
+  F32,  // max|w| / 127 as computed
+  BF16, // max|w| / 127 rounded up to the next bfloat16: the kernel stores
+        // 2 bytes a channel; the step grows by < 2^-7 (0.8%)
+  E4M4, // max|w| / 127 rounded up to base * g(code), one byte a channel:
+        // base the tensor's largest scale, g(code) = (1 + m/16) * 2^-e,
+        // code = e << 4 | m (scaleCodeFactor). The step grows by < 1/16;
+        // a tensor whose scales span more than 2^15 takes BF16 instead.
+};
+// Every grid rounds up, so no value clips: max|w| / s <= 127 still.
+
+/// `s` rounded up to the nearest bfloat16 (s finite and > 0).
+float roundUpToBF16(float s);
+
+/// g(code) of WeightScaleGrid::E4M4, exactly, as the kernels decode it:
+/// the f32 with exponent -e and mantissa m << 19.
+float scaleCodeFactor(uint8_t code);
+
+/// The E4M4 codes of `scales` against `base` (their largest): each scale
+/// must be exactly float(base * scaleCodeFactor(code)) for some code.
+std::optional<std::vector<uint8_t>> scaleCodes(const std::vector<double> &scales,
+                                               float &base);
+
 /// `w` (n values) is row-major; the channel of element i is
 /// (i / inner) % channels.
 QuantizedWeight quantizePerChannel(const float *w, size_t n, int64_t channels,
-                                   int64_t inner);
+                                   int64_t inner,
+                                   WeightScaleGrid grid = WeightScaleGrid::F32);
 
 /// The entropy (KL) threshold over a |x| histogram of bins of `binWidth`,
 /// for a quantization to `levels` levels of magnitude (128 for int8).

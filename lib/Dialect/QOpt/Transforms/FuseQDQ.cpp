@@ -8,8 +8,13 @@
 //   acc = xq . wq (int8 x int8 -> int32), colsum[n] = sum_k wq[k, n].
 //
 // colsum is known at compile time, so the zero-point correction is one
-// int32 per output channel, subtracted in the epilogue that also scales
-// (and adds a bias). The product itself is TOSA on int8, which reaches the
+// int32 per output channel, subtracted in the epilogue that also scales.
+// A constant bias b[n] folds in with it: y = sx * sw[n] * (acc + off[n]),
+// off[n] = b[n] / (sx * sw[n]) - zx * colsum[n], one f32 a channel for
+// both. Scales that are bfloat16 (qopt-insert-qdq's default grid) are
+// stored as such. At d = 64 these per-channel bytes are what separates
+// int8 weights from a quarter of FP32 (12 -> 6 bytes against 64 weight
+// bytes a channel). The product itself is TOSA on int8, which reaches the
 // runtime's integer GEMM kernel.
 //
 //===----------------------------------------------------------------------===//
@@ -17,6 +22,7 @@
 
 #include "QuantCandidates.h"
 #include "RewriteUtils.h"
+#include "qopt/Analysis/Calibration.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -24,6 +30,8 @@
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <cstring>
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_FUSEQDQ
@@ -203,55 +211,179 @@ std::optional<IntWeight> intWeight(Value operand, unsigned channelDim) {
 }
 
 
-/// y = f32(acc - corr[n]) * scale[n] (+ bias[n] or bias[0]); n the last
-/// dim of acc; `corr` may be null (zero point 0).
-Value epilogue(OpBuilder &b, Location loc, Value acc, Value corr, Value scale,
-               Value bias) {
+/// What the epilogue applies per output channel n (the last dim of acc):
+///   y = (f32(acc - corr[n]) + offset[n]) * scale[n] (+ bias[n] or bias[0])
+/// Each term is stored as compactly as it is exact:
+///   scale  f32 sx * sw[n]; or bf16 sw[n], times sx; or an E4M4 code
+///          (::qopt::scaleCodeFactor), times base, times sx;
+///   corr   i32 zx * colsum[n]; or i16 colsum[n], times zx;
+/// offset and bias are f32; every term but scale may be null.
+struct EpilogueTerms {
+  enum class Scale { F32, BF16, Code } scaleKind = Scale::F32;
+  Value scale;
+  float base = 1, sx = 1;
+  Value corr;
+  std::optional<int32_t> zx; // with an i16 corr: its factor
+  Value offset, bias;
+};
+
+/// sw[n] (or sx * sw[n]) from its stored form, in f32.
+Value decodeScale(OpBuilder &b, Location l, const EpilogueTerms &t, Value s) {
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto cst = [&](float v) {
+    return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v)).getResult();
+  };
+  auto icst = [&](int32_t v) {
+    return arith::ConstantOp::create(b, l, b.getI32IntegerAttr(v)).getResult();
+  };
+  switch (t.scaleKind) {
+  case EpilogueTerms::Scale::F32:
+    return s;
+  case EpilogueTerms::Scale::BF16:
+    s = arith::ExtFOp::create(b, l, f32, s);
+    break;
+  case EpilogueTerms::Scale::Code: {
+    // g = the f32 with exponent -(code >> 4), mantissa (code & 15) << 19.
+    Value c = arith::ExtUIOp::create(b, l, i32, s);
+    Value e = arith::ShRUIOp::create(b, l, c, icst(4));
+    Value m = arith::AndIOp::create(b, l, c, icst(15));
+    Value exp = arith::ShLIOp::create(
+        b, l, arith::SubIOp::create(b, l, icst(127), e), icst(23));
+    Value bits = arith::OrIOp::create(b, l, exp,
+                                      arith::ShLIOp::create(b, l, m, icst(19)));
+    s = arith::MulFOp::create(b, l, arith::BitcastOp::create(b, l, f32, bits),
+                              cst(t.base));
+    break;
+  }
+  }
+  return arith::MulFOp::create(b, l, s, cst(t.sx));
+}
+
+Value epilogue(OpBuilder &b, Location loc, Value acc, const EpilogueTerms &t) {
   auto type = cast<RankedTensorType>(acc.getType());
   unsigned rank = type.getRank();
   MLIRContext *ctx = b.getContext();
   AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
   AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
-  SmallVector<Value> ins = {acc, scale};
+  SmallVector<Value> ins = {acc, t.scale};
   SmallVector<AffineMap> maps = {id, channel};
-  if (corr) {
-    ins.push_back(corr);
-    maps.push_back(channel);
-  }
-  if (bias) {
-    ins.push_back(bias);
-    maps.push_back(mlir::qopt::biasMap(bias, type));
+  for (Value v : {t.corr, t.offset})
+    if (v) {
+      ins.push_back(v);
+      maps.push_back(channel);
+    }
+  if (t.bias) {
+    ins.push_back(t.bias);
+    maps.push_back(mlir::qopt::biasMap(t.bias, type));
   }
   maps.push_back(id);
   Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  bool hasCorr = static_cast<bool>(corr), hasBias = static_cast<bool>(bias);
   return linalg::GenericOp::create(
              b, loc, init.getType(), ins, init, maps, iters,
              [&](OpBuilder &nb, Location l, ValueRange args) {
+               Type f32 = nb.getF32Type(), i32 = nb.getI32Type();
                Value a = args[0];
                unsigned next = 2;
-               if (hasCorr)
-                 a = arith::SubIOp::create(nb, l, a, args[next++]);
-               Value y = arith::SIToFPOp::create(nb, l, nb.getF32Type(), a);
-               y = arith::MulFOp::create(nb, l, y, args[1]);
-               if (hasBias)
+               if (t.corr) {
+                 Value corr = args[next++];
+                 if (t.zx) {
+                   Value zx = arith::ConstantOp::create(
+                       nb, l, nb.getI32IntegerAttr(*t.zx));
+                   corr = arith::MulIOp::create(
+                       nb, l, arith::ExtSIOp::create(nb, l, i32, corr), zx);
+                 }
+                 a = arith::SubIOp::create(nb, l, a, corr);
+               }
+               Value y = arith::SIToFPOp::create(nb, l, f32, a);
+               if (t.offset)
+                 y = arith::AddFOp::create(nb, l, y, args[next++]);
+               y = arith::MulFOp::create(nb, l, y,
+                                         decodeScale(nb, l, t, args[1]));
+               if (t.bias)
                  y = arith::AddFOp::create(nb, l, y, args[next]);
                linalg::YieldOp::create(nb, l, y);
              })
       .getResult(0);
 }
 
+/// Whether every scale is exactly a bfloat16 (as qopt-insert-qdq's default
+/// grid makes them): the kernel then stores them in 2 bytes, losslessly.
+bool allBF16(ArrayRef<double> scales) {
+  return llvm::all_of(scales, [](double s) {
+    auto f = static_cast<float>(s);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    return static_cast<double>(f) == s && (bits & 0xFFFFu) == 0;
+  });
+}
+
+/// The f32 values of a constant bias of `channels` entries, or of one
+/// entry broadcast to all of them (every dim but the last of size 1).
+std::optional<std::vector<float>> constantBias(Value bias, int64_t channels) {
+  auto type = dyn_cast<RankedTensorType>(bias.getType());
+  if (!type || !type.getElementType().isF32() || !type.hasStaticShape() ||
+      llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+    return std::nullopt;
+  auto values = mlir::qopt::constantValues(bias);
+  if (!values || (values->size() != 1 &&
+                  values->size() != static_cast<size_t>(channels)))
+    return std::nullopt;
+  if (values->size() == 1)
+    values->assign(channels, values->front());
+  return values;
+}
+
+/// A tosa.add of a constant per-channel bias to `product`, which reaches
+/// it as its only use, possibly through reshapes that keep the channel
+/// dim last (the importer's [1, M, N] -> [M, N]); with the bias values.
+struct BiasAdd {
+  tosa::AddOp add;
+  Value addend; // the operand that carries the product
+  std::vector<float> bias;
+};
+
+std::optional<BiasAdd> biasAddOf(Value product, int64_t channels) {
+  Value v = product;
+  while (v.hasOneUse()) {
+    Operation *user = *v.getUsers().begin();
+    if (auto reshape = dyn_cast<tosa::ReshapeOp>(user)) {
+      if (reshape.getType().getShape().back() != channels)
+        return std::nullopt;
+      v = reshape.getResult();
+      continue;
+    }
+    auto add = dyn_cast<tosa::AddOp>(user);
+    if (!add || add.getType() != v.getType())
+      return std::nullopt;
+    Value other = add.getInput1() == v ? add.getInput2() : add.getInput1();
+    auto values = constantBias(other, channels);
+    if (!values)
+      return std::nullopt;
+    return BiasAdd{add, v, std::move(*values)};
+  }
+  return std::nullopt;
+}
+
 struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
   unsigned counter = 0;
 
-  /// The weight, sx * sw[n] and (for zx != 0) zx * colsum[n] as constants.
+  /// The int8 weight and the epilogue's per-channel constants:
+  ///   scale  sx * sw[n] (f32), or sw[n] (bf16 or an E4M4 code) and sx;
+  ///   corr   zx * colsum[n] when zx != 0 and no bias folds in: colsum
+  ///          as int16 (times zx in the epilogue) when it fits, else the
+  ///          product as int32;
+  ///   offset bias[n] / scale[n] - zx * colsum[n] (f32) when a constant
+  ///          bias folds in: one f32 a channel replaces the bias and the
+  ///          correction, and the epilogue adds it before scaling.
   struct Constants {
-    Value weight, scale, corr;
+    Value weight;
+    EpilogueTerms terms;
   };
   Constants makeConstants(OpBuilder &b, Location loc, const IntWeight &w,
                           ArrayRef<int64_t> shape, unsigned channelDim,
-                          const IntActivation &x) {
+                          const IntActivation &x,
+                          const std::optional<std::vector<float>> &bias) {
     int64_t channels = shape[channelDim];
     int64_t inner = 1;
     for (size_t d = channelDim + 1; d < shape.size(); ++d)
@@ -259,23 +391,68 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     std::vector<int32_t> colsum(channels, 0);
     for (size_t i = 0; i < w.values.size(); ++i)
       colsum[(i / inner) % channels] += w.values[i];
+    float base = 1;
+    std::optional<std::vector<uint8_t>> codes = ::qopt::scaleCodes(w.scales, base);
+    bool bf16 = !codes && allBF16(w.scales);
+    auto sx = static_cast<float>(x.scale);
+    // The scale exactly as the epilogue computes it.
     std::vector<float> scale(channels);
-    std::vector<int32_t> corr(channels);
-    for (int64_t n = 0; n < channels; ++n) {
-      scale[n] = static_cast<float>(x.scale * w.scales[n]);
-      corr[n] = static_cast<int32_t>(x.zeroPoint * colsum[n]);
-    }
+    for (int64_t n = 0; n < channels; ++n)
+      scale[n] = codes ? ::qopt::scaleCodeFactor((*codes)[n]) * base * sx
+                 : bf16 ? static_cast<float>(w.scales[n]) * sx
+                        : static_cast<float>(x.scale * w.scales[n]);
+
     std::string id = std::to_string(counter++);
     Constants c;
     c.weight = mlir::qopt::resourceConstant(
         b, loc, RankedTensorType::get(shape, b.getI8Type()), w.values,
         "qopt_qdq_weight_" + id);
     auto vec = [&](Type t) { return RankedTensorType::get({channels}, t); };
-    c.scale = mlir::qopt::resourceConstant(b, loc, vec(b.getF32Type()), scale,
-                                     "qopt_qdq_scale_" + id);
-    if (x.zeroPoint != 0)
-      c.corr = mlir::qopt::resourceConstant(b, loc, vec(b.getI32Type()), corr,
-                                      "qopt_qdq_zero_point_" + id);
+    std::string scaleKey = "qopt_qdq_scale_" + id;
+    EpilogueTerms &t = c.terms;
+    t.sx = sx;
+    if (codes) {
+      t.scaleKind = EpilogueTerms::Scale::Code;
+      t.base = base;
+      t.scale = mlir::qopt::resourceConstant(b, loc, vec(b.getI8Type()),
+                                             *codes, scaleKey);
+    } else if (bf16) {
+      std::vector<uint16_t> bits(channels);
+      for (int64_t n = 0; n < channels; ++n) {
+        auto f = static_cast<float>(w.scales[n]);
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        bits[n] = static_cast<uint16_t>(u >> 16);
+      }
+      t.scaleKind = EpilogueTerms::Scale::BF16;
+      t.scale = mlir::qopt::resourceConstant(b, loc, vec(b.getBF16Type()),
+                                             bits, scaleKey);
+    } else {
+      t.scale = mlir::qopt::resourceConstant(b, loc, vec(b.getF32Type()),
+                                             scale, scaleKey);
+      t.sx = 1;
+    }
+    std::string corrKey = "qopt_qdq_zero_point_" + id;
+    if (bias) {
+      std::vector<float> offset(channels);
+      for (int64_t n = 0; n < channels; ++n)
+        offset[n] = static_cast<float>(double((*bias)[n]) / scale[n] -
+                                       double(x.zeroPoint) * colsum[n]);
+      t.offset = mlir::qopt::resourceConstant(
+          b, loc, vec(b.getF32Type()), offset, "qopt_qdq_offset_" + id);
+    } else if (x.zeroPoint != 0 &&
+               llvm::all_of(colsum, [](int32_t v) { return v == int16_t(v); })) {
+      std::vector<int16_t> narrow(colsum.begin(), colsum.end());
+      t.corr = mlir::qopt::resourceConstant(b, loc, vec(b.getI16Type()),
+                                            narrow, corrKey);
+      t.zx = static_cast<int32_t>(x.zeroPoint);
+    } else if (x.zeroPoint != 0) {
+      std::vector<int32_t> corr(channels);
+      for (int64_t n = 0; n < channels; ++n)
+        corr[n] = static_cast<int32_t>(x.zeroPoint * colsum[n]);
+      t.corr = mlir::qopt::resourceConstant(b, loc, vec(b.getI32Type()),
+                                            corr, corrKey);
+    }
     return c;
   }
 
@@ -294,12 +471,22 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     if (!x)
       return; // what intActivation built is dead and folds away
     Location loc = op.getLoc();
-    Constants c = makeConstants(b, loc, *w, wType.getShape(), channelDim, *x);
+    auto biasAdd = biasAddOf(op.getResult(), wType.getDimSize(channelDim));
+    std::optional<std::vector<float>> bias;
+    if (biasAdd)
+      bias = biasAdd->bias;
+    Constants c =
+        makeConstants(b, loc, *w, wType.getShape(), channelDim, *x, bias);
     Value acc = tosa::MatMulOp::create(b, loc, outType.clone(b.getI32Type()),
                                        x->value, c.weight, mlir::qopt::int8ZeroPoint(b, loc),
                                        mlir::qopt::int8ZeroPoint(b, loc));
-    op.getResult().replaceAllUsesWith(
-        epilogue(b, loc, acc, c.corr, c.scale, Value()));
+    Value y = epilogue(b, loc, acc, c.terms);
+    if (biasAdd) { // the epilogue added the bias
+      Value addend = biasAdd->addend == op.getResult() ? y : biasAdd->addend;
+      biasAdd->add.getResult().replaceAllUsesWith(addend);
+      biasAdd->add.erase();
+    }
+    op.getResult().replaceAllUsesWith(y);
     op.erase();
   }
 
@@ -317,7 +504,12 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
     if (!x)
       return;
     Location loc = op.getLoc();
-    Constants c = makeConstants(b, loc, *w, wType.getShape(), channelDim, *x);
+    int64_t channels = wType.getDimSize(channelDim);
+    std::optional<std::vector<float>> bias = constantBias(op.getBias(), channels);
+    Constants c =
+        makeConstants(b, loc, *w, wType.getShape(), channelDim, *x, bias);
+    if (!bias)
+      c.terms.bias = op.getBias();
     Value input = x->value;
     SmallVector<int64_t> pad(op.getPad());
     if (x->zeroPoint != 0 && llvm::any_of(pad, [](int64_t p) { return p; })) {
@@ -345,8 +537,7 @@ struct FuseQDQPass : mlir::qopt::impl::FuseQDQBase<FuseQDQPass> {
         b, loc, outType.clone(b.getI32Type()), input, c.weight, noBias,
         mlir::qopt::int8ZeroPoint(b, loc), mlir::qopt::int8ZeroPoint(b, loc), b.getDenseI64ArrayAttr(pad),
         op.getStrideAttr(), op.getDilationAttr(), TypeAttr::get(b.getI32Type()));
-    op.getResult().replaceAllUsesWith(
-        epilogue(b, loc, acc, c.corr, c.scale, op.getBias()));
+    op.getResult().replaceAllUsesWith(epilogue(b, loc, acc, c.terms));
     op.erase();
   }
 

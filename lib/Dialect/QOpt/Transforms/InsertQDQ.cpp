@@ -29,6 +29,7 @@ struct InsertQDQPass : mlir::qopt::impl::InsertQDQBase<InsertQDQPass> {
 
   ::qopt::CalibrationTable table;
   ::qopt::ActivationScheme scheme = ::qopt::ActivationScheme::Asymmetric;
+  ::qopt::WeightScaleGrid grid = ::qopt::WeightScaleGrid::E4M4;
 
   LogicalResult initialize(MLIRContext *ctx) override {
     auto fail = [&](const std::string &message) {
@@ -58,6 +59,13 @@ struct InsertQDQPass : mlir::qopt::impl::InsertQDQBase<InsertQDQPass> {
       return fail("unknown activations '" + activations +
                   "' (asymmetric, symmetric, unsigned)");
     scheme = *s;
+    if (weightScales == "f32")
+      grid = ::qopt::WeightScaleGrid::F32;
+    else if (weightScales == "bf16")
+      grid = ::qopt::WeightScaleGrid::BF16;
+    else if (weightScales != "e4m4")
+      return fail("unknown weight-scales '" + weightScales +
+                  "' (e4m4, bf16, f32)");
     return success();
   }
 
@@ -65,7 +73,7 @@ struct InsertQDQPass : mlir::qopt::impl::InsertQDQBase<InsertQDQPass> {
   Value quantizeWeight(OpBuilder &b, const mlir::qopt::QuantCandidate &c,
                        unsigned index) {
     auto wType = cast<RankedTensorType>(c.weight.getType());
-    auto q = mlir::qopt::quantizeProductWeight(c.op, c.weight);
+    auto q = mlir::qopt::quantizeProductWeight(c.op, c.weight, grid);
     if (!q)
       return {};
     int32_t axis = mlir::qopt::outputChannelDim(c.op);

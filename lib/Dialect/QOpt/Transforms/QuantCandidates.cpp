@@ -133,7 +133,8 @@ unsigned mlir::qopt::outputChannelDim(Operation *product) {
 }
 
 std::optional<QuantizedWeight>
-mlir::qopt::quantizeProductWeight(Operation *product, Value weight) {
+mlir::qopt::quantizeProductWeight(Operation *product, Value weight,
+                                  ::qopt::WeightScaleGrid grid) {
   auto values = constantValues(weight);
   if (!values)
     return std::nullopt;
@@ -142,7 +143,7 @@ mlir::qopt::quantizeProductWeight(Operation *product, Value weight) {
   int64_t inner = 1;
   for (int64_t d = dim + 1; d < type.getRank(); ++d)
     inner *= type.getDimSize(d);
-  return quantizePerChannel(*values, type.getDimSize(dim), inner);
+  return quantizePerChannel(*values, type.getDimSize(dim), inner, grid);
 }
 
 Value mlir::qopt::int8ZeroPoint(OpBuilder &b, Location loc) {

@@ -53,9 +53,10 @@ std::optional<std::vector<float>> constantValues(Value v);
 using QuantizedWeight = ::qopt::QuantizedWeight;
 
 /// ::qopt::quantizePerChannel over `w`.
-inline QuantizedWeight quantizePerChannel(ArrayRef<float> w, int64_t channels,
-                                          int64_t inner) {
-  return ::qopt::quantizePerChannel(w.data(), w.size(), channels, inner);
+inline QuantizedWeight
+quantizePerChannel(ArrayRef<float> w, int64_t channels, int64_t inner,
+                   ::qopt::WeightScaleGrid grid = ::qopt::WeightScaleGrid::F32) {
+  return ::qopt::quantizePerChannel(w.data(), w.size(), channels, inner, grid);
 }
 
 /// The weight dim that holds output channels: N of tosa.matmul's
@@ -65,8 +66,9 @@ unsigned outputChannelDim(Operation *product);
 /// The constant `weight` of `product` (tosa.matmul or tosa.conv2d) quantized
 /// per output channel, in the op's layout; nullopt when it is not a
 /// constant the compiler can read.
-std::optional<QuantizedWeight> quantizeProductWeight(Operation *product,
-                                                     Value weight);
+std::optional<QuantizedWeight> quantizeProductWeight(
+    Operation *product, Value weight,
+    ::qopt::WeightScaleGrid grid = ::qopt::WeightScaleGrid::F32);
 
 /// A zero point of 0 as TOSA's integer products take it (tensor<1xi8>).
 Value int8ZeroPoint(OpBuilder &b, Location loc);

@@ -203,36 +203,84 @@ static void pack_b(const gemm *g, const void *b, const int64_t *kofB,
     } else {
       int64_t kc2 = (kc + 1) / 2;
       uint16_t *dst = (uint16_t *)out + j * kc2 * NR * 2;
-      if (g->sbn == 1 && nr == NR) { /* rows of B contiguous: no dispatch */
-        for (int64_t p = 0; p < kc2; ++p, dst += 2 * NR)
-          for (int t = 0; t < 2; ++t) {
-            int64_t k = 2 * p + t;
-            if (k >= kc) {
-              for (int n = 0; n < NR; ++n)
-                dst[(n / 16) * 32 + (n % 16) * 2 + t] = 0;
-            } else if (g->kind == QOPT_UK_S8) {
-              const int8_t *row = (const int8_t *)b + kofB[k] + nb;
-              for (int n = 0; n < NR; ++n)
-                dst[(n / 16) * 32 + (n % 16) * 2 + t] = (uint16_t)(int16_t)row[n];
-            } else {
-              const uint16_t *row = (const uint16_t *)b + kofB[k] + nb;
-              for (int n = 0; n < NR; ++n)
-                dst[(n / 16) * 32 + (n % 16) * 2 + t] = row[n];
-            }
+      if (g->sbn == 1) {
+        /* Rows of B contiguous: element (k = 2p + t, n) goes to dst[2n + t],
+         * so a pair of rows is one 32-bit word per column, which the
+         * compiler vectorises (sign or zero extension, shift, or). */
+        uint32_t *dst32 = (uint32_t *)dst;
+        for (int64_t p = 0; p < kc2; ++p, dst32 += NR) {
+          int64_t k = 2 * p;
+          int odd = k + 1 < kc;
+          if (g->kind == QOPT_UK_S8) {
+            const int8_t *r0 = (const int8_t *)b + kofB[k] + nb;
+            const int8_t *r1 = odd ? (const int8_t *)b + kofB[k + 1] + nb : r0;
+            uint32_t keep = odd ? 0xFFFFu : 0;
+            for (int64_t n = 0; n < nr; ++n)
+              dst32[n] = (uint32_t)(uint16_t)(int16_t)r0[n] |
+                         (((uint32_t)(uint16_t)(int16_t)r1[n] & keep) << 16);
+          } else {
+            const uint16_t *r0 = (const uint16_t *)b + kofB[k] + nb;
+            const uint16_t *r1 = odd ? (const uint16_t *)b + kofB[k + 1] + nb : r0;
+            uint32_t keep = odd ? 0xFFFFu : 0;
+            for (int64_t n = 0; n < nr; ++n)
+              dst32[n] = (uint32_t)r0[n] | (((uint32_t)r1[n] & keep) << 16);
           }
+          for (int64_t n = nr; n < NR; ++n)
+            dst32[n] = 0;
+        }
         continue;
       }
       for (int64_t p = 0; p < kc2; ++p, dst += 2 * NR)
         for (int t = 0; t < 2; ++t) {
           int64_t k = 2 * p + t;
           for (int64_t n = 0; n < NR; ++n)
-            dst[(n / 16) * 32 + (n % 16) * 2 + t] =
-                k < kc && n < nr ? load_16(g->kind, b, kofB[k] + (nb + n) * g->sbn)
+            dst[2 * n + t] = k < kc && n < nr
+                                 ? load_16(g->kind, b, kofB[k] + (nb + n) * g->sbn)
                                  : 0;
         }
     }
   }
 }
+
+#ifdef QOPT_UK_X86
+/* The int16-pair panel of MR int8 rows whose K run is contiguous:
+ * dst[p * MR + i] = (row_i[2p], row_i[2p + 1]). Eight pairs of eight rows
+ * at a time are sign-extended and transposed as an 8 x 8 block of 32-bit
+ * words: with few output columns (a head's 16), packing A is as much work
+ * as the products, and the scalar loop took longer than the kernel. */
+static __attribute__((target("avx2"))) void
+pack_a_s8_avx2(const int8_t *const *rows, int64_t kc, uint32_t *dst) {
+  int64_t p = 0;
+  for (; 2 * (p + 8) <= kc; p += 8) {
+    __m256i r[8], t[8], u[8];
+    for (int i = 0; i < 8; ++i)
+      r[i] = _mm256_cvtepi8_epi16(
+          _mm_loadu_si128((const __m128i *)(rows[i] + 2 * p)));
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int h = 0; h < 8; h += 4) { /* rows h..h+3 */
+      u[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]);     /* pairs 0 | 4 */
+      u[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]); /* pairs 1 | 5 */
+      u[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]); /* 2 | 6 */
+      u[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]); /* 3 | 7 */
+    }
+    for (int j = 0; j < 4; ++j) {
+      _mm256_storeu_si256((__m256i *)(dst + (p + j) * MR),
+                          _mm256_permute2x128_si256(u[j], u[j + 4], 0x20));
+      _mm256_storeu_si256((__m256i *)(dst + (p + j + 4) * MR),
+                          _mm256_permute2x128_si256(u[j], u[j + 4], 0x31));
+    }
+  }
+  for (; 2 * p < kc; ++p)
+    for (int i = 0; i < MR; ++i) {
+      uint32_t lo = (uint16_t)(int16_t)rows[i][2 * p];
+      uint32_t hi = 2 * p + 1 < kc ? (uint16_t)(int16_t)rows[i][2 * p + 1] : 0;
+      dst[p * MR + i] = lo | hi << 16;
+    }
+}
+#endif
 
 /* A[rows, k0 + k] for k < kc, MR values per k (zero past mr). */
 static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
@@ -258,6 +306,17 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
     }
   } else {
     uint32_t *dst = out;
+#ifdef QOPT_UK_X86
+    if (g->kind == QOPT_UK_S8 && g_isa >= ISA_AVX2 && g->nk == 1 &&
+        g->k[0].sa == 1) { /* K contiguous in A */
+      static const int8_t zeros[KC];
+      const int8_t *rows[MR];
+      for (int i = 0; i < MR; ++i)
+        rows[i] = i < mr ? (const int8_t *)a + rowA[i] + kofA[0] : zeros;
+      pack_a_s8_avx2(rows, kc, dst);
+      return;
+    }
+#endif
     if (g->kind == QOPT_UK_S8) { /* row by row, no per-element dispatch */
       for (int i = 0; i < MR; ++i) {
         const int8_t *row = (const int8_t *)a + (i < mr ? rowA[i] : 0);

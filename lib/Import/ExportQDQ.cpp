@@ -16,6 +16,10 @@
 
 #include "llvm/Support/Path.h"
 
+#include <cmath>
+#include <cstring>
+#include <set>
+
 using namespace mlir;
 using namespace mlir::qopt;
 using namespace mlir::qopt::onnx_export;
@@ -49,6 +53,8 @@ public:
         notes(notes) {}
 
   std::string run() {
+    if (std::string error = foldBatchNorms(); !error.empty())
+      return error;
     std::vector<onnx::NodeProto> out;
     if (std::string error = quantizeEmbeddings(out); !error.empty())
       return error;
@@ -83,6 +89,123 @@ public:
   }
 
 private:
+  /// BatchNormalization (inference, constant parameters) folded into the
+  /// Conv before it, as the compiler folds it (qopt-fold-conv-affine) before
+  /// quantizing: the exported filters are those qopt quantized. The
+  /// per-channel a = scale / sqrt(var + eps), s = B - mean * a are computed
+  /// in double and rounded to f32 as the importer does; then W' = W * a,
+  /// b' = b * a + s in f32.
+  std::string foldBatchNorms() {
+    std::map<std::string, int> readers;
+    for (const onnx::NodeProto &n : graph.node())
+      for (const std::string &in : n.input())
+        ++readers[in];
+    for (const onnx::ValueInfoProto &o : graph.output())
+      ++readers[o.name()];
+    std::map<std::string, int> producer;
+    for (int i = 0; i < graph.node_size(); ++i)
+      for (const std::string &o : graph.node(i).output())
+        producer[o] = i;
+    auto f32Initializer = [&](const std::string &name) -> const onnx::TensorProto * {
+      auto it = initializers.find(name);
+      return it != initializers.end() &&
+                     it->second->data_type() == onnx::TensorProto::FLOAT
+                 ? it->second
+                 : nullptr;
+    };
+    std::set<int> folded;
+    for (int i = 0; i < graph.node_size(); ++i) {
+      const onnx::NodeProto &bn = graph.node(i);
+      if (bn.op_type() != "BatchNormalization" || bn.input_size() != 5)
+        continue;
+      float eps = 1e-5f;
+      bool training = false;
+      for (const auto &a : bn.attribute()) {
+        if (a.name() == "epsilon")
+          eps = a.f();
+        if (a.name() == "training_mode")
+          training = a.i() != 0;
+      }
+      auto p = producer.find(bn.input(0));
+      if (training || p == producer.end() || readers[bn.input(0)] != 1)
+        continue;
+      onnx::NodeProto &conv = *graph.mutable_node(p->second);
+      const onnx::TensorProto *w =
+          conv.op_type() == "Conv" && conv.input_size() >= 2
+              ? f32Initializer(conv.input(1))
+              : nullptr;
+      const onnx::TensorProto *b =
+          conv.input_size() >= 3 && !conv.input(2).empty()
+              ? f32Initializer(conv.input(2))
+              : nullptr;
+      if (!w || w->dims_size() < 1 || (conv.input_size() >= 3 &&
+                                       !conv.input(2).empty() && !b))
+        continue;
+      std::vector<std::vector<char>> params(4);
+      bool ok = true;
+      for (int k = 0; k < 4; ++k) {
+        const onnx::TensorProto *t = f32Initializer(bn.input(k + 1));
+        ok = ok && t && !readBytes(*t, params[k]);
+      }
+      int64_t channels = w->dims(0);
+      for (auto &v : params)
+        ok = ok && v.size() == static_cast<size_t>(channels) * 4;
+      std::vector<char> wBytes, bBytes;
+      if (!ok || readBytes(*w, wBytes) || (b && readBytes(*b, bBytes)))
+        continue;
+      auto at = [](const std::vector<char> &v, int64_t k) {
+        float x;
+        std::memcpy(&x, v.data() + 4 * k, 4);
+        return x;
+      };
+      std::vector<float> weight(wBytes.size() / 4), bias(channels);
+      std::memcpy(weight.data(), wBytes.data(), wBytes.size());
+      int64_t perFilter = weight.size() / channels;
+      for (int64_t k = 0; k < channels; ++k) {
+        double av = double(at(params[0], k)) /
+                    std::sqrt(double(at(params[3], k)) + double(eps));
+        auto a = static_cast<float>(av);
+        auto sh = static_cast<float>(double(at(params[1], k)) -
+                                     double(at(params[2], k)) * av);
+        for (int64_t e = 0; e < perFilter; ++e)
+          weight[k * perFilter + e] *= a;
+        float b0 = b ? at(bBytes, k) : 0.f;
+        bias[k] = b0 * a + sh;
+      }
+      std::string wName = fresh(conv.input(1) + "_bn_folded");
+      std::string bName = fresh(bn.output(0) + "_bias");
+      std::vector<int64_t> dims(w->dims().begin(), w->dims().end());
+      *graph.add_initializer() = makeTensor(wName, onnx::TensorProto::FLOAT, dims,
+                                            weight.data(), weight.size() * 4);
+      initializers[wName] = graph.mutable_initializer(graph.initializer_size() - 1);
+      *graph.add_initializer() = makeTensor(bName, onnx::TensorProto::FLOAT,
+                                            {channels}, bias.data(), channels * 4);
+      initializers[bName] = graph.mutable_initializer(graph.initializer_size() - 1);
+      replaced.insert(conv.input(1));
+      if (b)
+        replaced.insert(conv.input(2));
+      for (int k = 1; k <= 4; ++k)
+        replaced.insert(bn.input(k));
+      conv.set_input(1, wName);
+      if (conv.input_size() >= 3)
+        conv.set_input(2, bName);
+      else
+        conv.add_input(bName);
+      conv.set_output(0, bn.output(0));
+      folded.insert(i);
+    }
+    if (folded.empty())
+      return "";
+    std::vector<onnx::NodeProto> kept;
+    for (int i = 0; i < graph.node_size(); ++i)
+      if (!folded.count(i))
+        kept.push_back(graph.node(i));
+    graph.clear_node();
+    for (onnx::NodeProto &n : kept)
+      *graph.add_node() = std::move(n);
+    return "";
+  }
+
   /// Embedding tables, as qopt-quantize-embeddings stores them: a rank-2
   /// f32 initializer read only as the data of Gather nodes becomes
   /// DequantizeLinear(int8 table, a scale per row, axis 0), placed first.

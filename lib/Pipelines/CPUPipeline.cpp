@@ -352,9 +352,12 @@ qopt::getCompileStages(llvm::StringRef recipeText, llvm::StringRef graphSymbol,
     s.lowerToLLVM = getCUDALowerToLLVM(*cuda);
   }
   std::string prepare = "qopt-prepare-entry{name=" + graphSymbol.str() + "}";
+  // BatchNormalization folds into its convolution before any recipe, so
+  // that quantization sees the filters that run.
   return {
       {"recipe", join({inserted(InsertionPoint::AfterImport),
-                       {prepare, recipeText}})},
+                       {prepare, "func.func(qopt-fold-conv-affine)",
+                        recipeText}})},
       {"lower-to-linalg",
        join({inserted(InsertionPoint::BeforeLowering), {s.lowerToLinalg}})},
       {"bufferize", join({{s.bufferize},

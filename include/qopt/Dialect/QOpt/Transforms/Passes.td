@@ -453,6 +453,26 @@ def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
                            "::mlir::affine::AffineDialect"];
 }
 
+def FoldConvAffine : Pass<"qopt-fold-conv-affine", "func::FuncOp"> {
+  let summary = "Fold per-channel multiplies and adds (BatchNormalization) into the convolution before them";
+  let description = [{
+    A `tosa.conv2d` with constant filters and bias whose result reaches, as
+    its only use (through `tosa.transpose` ops that move the channel
+    axis), a chain of `tosa.mul`, `tosa.add` or `tosa.sub` by constants
+    that vary only along the output channel becomes one convolution:
+
+      W'[f] = W[f] * s[f],   b'[f] = b[f] * s[f] + t[f]
+
+    This is BatchNormalization in inference as the importer writes it
+    (x * s + t), and onnxruntime's Conv+BatchNormalization fusion. The
+    transposes stay; with nothing between them they cancel in
+    `tosa-reduce-transposes`. Runs before the recipes, so that int8 and
+    int4 quantize the folded filters.
+  }];
+  let dependentDialects = ["::mlir::tosa::TosaDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
   let summary = "Transpose constant weights at compile time";
   let description = [{

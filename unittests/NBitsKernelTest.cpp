@@ -180,13 +180,15 @@ TEST(NBitsKernel, EveryFormatPathAndShape) {
 
 TEST(NBitsKernel, Int8Activations) {
   // Integer dot products over int8 activations (matrix-vector only; the
-  // GEMM and NF4 fall back to f32, which the reference follows).
+  // GEMM and NF4 fall back to f32, which the reference follows). Groups
+  // of 64 and 128 with K a multiple of 64 take 64-input chunks (k 64 with
+  // group 128: one partial block); k 96 takes chunks of 32.
   unsigned seed = 500;
   for (int64_t format : {QOPT_NBITS_SYMMETRIC, QOPT_NBITS_ASYMMETRIC,
                          QOPT_NBITS_NF4})
     for (int64_t m : {1, 2, 4, 5})
       for (int64_t k : {64, 96, 256})
-        for (int64_t group : {32, 128})
+        for (int64_t group : {32, 64, 128})
           for (int64_t n : {3, 130})
             check({m, k, n, group, format, QOPT_NBITS_INT8_ACTIVATIONS}, seed++);
   unsetenv("QOPT_NUM_THREADS");

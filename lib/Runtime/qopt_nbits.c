@@ -80,12 +80,20 @@ typedef struct {
   int64_t m, k, lda, ldc;
   const float *xsum; /* m x blocks: sum of each row of A over each block */
   /* int8 activations: A quantized per weight block (xq m x k, each chunk
-   * of 32 stored as its 16 even then its 16 odd elements to match the
-   * nibble order; xs m x blocks scales; zsum m x blocks: xs * sum(xq) over
-   * the block, for the zero point), or null. */
+   * of `chunk` (32 or 64) inputs stored as its even then its odd elements
+   * to match the nibble order of chunk / 2 code bytes; xs m x blocks
+   * scales; zsum m x blocks: xs * sum(xq) over the block, for the zero
+   * point), or null. */
   const int8_t *xq;
   const float *xs, *zsum;
+  int64_t chunk;
 } gemv;
+
+/* Where input k lies in xq: within its chunk, evens first. */
+static inline int64_t xq_pos(int64_t k, int64_t chunk) {
+  int64_t c0 = k / chunk * chunk, t = k - c0;
+  return c0 + (t & 1) * (chunk / 2) + t / 2;
+}
 
 /* The int8-activation product in portable C: the same integer dot products
  * per block and the same scaling as the AVX2 kernel. */
@@ -101,9 +109,10 @@ static void gemv_rows_int8_portable(const gemv *g, int64_t n0, int64_t n1) {
         for (int64_t c = 0; c < chunks && c < left; ++c) {
           int64_t k0 = blk * w->group + c * 32;
           const uint8_t *bytes = w->codes + n * rowBytes + k0 / 2;
-          const int8_t *xq = g->xq + i * g->k + k0;
-          for (int j = 0; j < 16; ++j) /* xq: 16 even, then 16 odd */
-            dot += (bytes[j] & 15) * xq[j] + (bytes[j] >> 4) * xq[16 + j];
+          const int8_t *xq = g->xq + i * g->k;
+          for (int j = 0; j < 16; ++j) /* byte j: inputs 2j, 2j + 1 */
+            dot += (bytes[j] & 15) * xq[xq_pos(k0 + 2 * j, g->chunk)] +
+                   (bytes[j] >> 4) * xq[xq_pos(k0 + 2 * j + 1, g->chunk)];
         }
         float sc = w->scales[n * w->blocks + blk];
         acc += (float)dot * (g->xs[i * w->blocks + blk] * sc) -
@@ -279,7 +288,28 @@ QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
       for (int i = 0; i < M; ++i)
         dot[i] = _mm256_setzero_si256();
       int64_t left = (g->k - blk * w->group) / 32; /* a last partial block */
-      for (int64_t c = 0; c < chunks && c < left; ++c) {
+      if (g->chunk == 64) {
+        /* 32 code bytes: their low nibbles are the 32 even inputs of the
+         * 64, the high nibbles the odd ones, as xq holds them: no lane
+         * shuffle, and the two products add in int16 (at most
+         * 2 * 2 * 15 * 127) before one vpmaddwd. */
+        const __m256i mask32 = _mm256_set1_epi8(15);
+        for (int64_t c = 0; c < chunks && c < left; c += 2) {
+          int64_t k0 = blk * w->group + c * 32;
+          __m256i bytes = _mm256_loadu_si256((const __m256i *)(row + k0 / 2));
+          __m256i lo = _mm256_and_si256(bytes, mask32);
+          __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask32);
+          for (int i = 0; i < M; ++i) {
+            const int8_t *x = g->xq + i * g->k + k0;
+            __m256i s16 = _mm256_add_epi16(
+                _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)x)),
+                _mm256_maddubs_epi16(hi,
+                                     _mm256_loadu_si256((const __m256i *)(x + 32))));
+            dot[i] = _mm256_add_epi32(dot[i], _mm256_madd_epi16(s16, ones));
+          }
+        }
+      }
+      for (int64_t c = 0; g->chunk == 32 && c < chunks && c < left; ++c) {
         int64_t k0 = blk * w->group + c * 32;
         __m128i bytes = _mm_loadu_si128((const __m128i *)(row + k0 / 2));
         __m256i codes = _mm256_set_m128i(
@@ -374,11 +404,12 @@ static void run_gemv(const gemv *g, int64_t n) {
 
 /* Rows of A as int8 per weight block (scale max|x| / 127 over the block,
  * round half to even; one scale per block lets the dot products sum in
- * int32 across it), each chunk of 32 reordered even inputs first; and per
- * block the scale * sum(int8) that the zero point multiplies. K is a
- * multiple of 32. */
+ * int32 across it), each chunk reordered even inputs first (xq_pos); and
+ * per block the scale * sum(int8) that the zero point multiplies. K is a
+ * multiple of the chunk. */
 static void quantize_rows(const float *a, int64_t m, int64_t k, int64_t lda,
-                          int64_t group, int8_t *xq, float *xs, float *zsum) {
+                          int64_t group, int64_t chunk, int8_t *xq, float *xs,
+                          float *zsum) {
   int64_t blocks = (k + group - 1) / group;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t blk = 0; blk < blocks; ++blk) {
@@ -392,8 +423,7 @@ static void quantize_rows(const float *a, int64_t m, int64_t k, int64_t lda,
       for (int64_t j = kb; j < ke; ++j) {
         int v = (int)nearbyintf(x[j] * inv);
         v = v > 127 ? 127 : v < -127 ? -127 : v;
-        int64_t c0 = j / 32 * 32, t = j - c0;
-        xq[i * k + c0 + (t & 1) * 16 + t / 2] = (int8_t)v;
+        xq[i * k + xq_pos(j, chunk)] = (int8_t)v;
         sum += v;
       }
       xs[i * blocks + blk] = s;
@@ -417,8 +447,11 @@ void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
     int8_t xq[GEMV_MAX_M * GEMV_MAX_INT8_K];
     float xs[GEMV_MAX_M * GEMV_MAX_INT8_K / 32]; /* blocks <= K / 32 */
     float zsum[GEMV_MAX_M * GEMV_MAX_INT8_K / 32];
-    quantize_rows(a, M, K, desc[6], group, xq, xs, zsum);
-    gemv g = {&w, a, c, M, K, desc[6], desc[7], NULL, xq, xs, zsum};
+    /* Chunks of 64 where every block holds whole ones (the AVX2 kernel
+     * then reads 32 code bytes at a time). */
+    int64_t chunk = group % 64 == 0 && K % 64 == 0 ? 64 : 32;
+    quantize_rows(a, M, K, desc[6], group, chunk, xq, xs, zsum);
+    gemv g = {&w, a, c, M, K, desc[6], desc[7], NULL, xq, xs, zsum, chunk};
     run_gemv(&g, N);
     return;
   }
@@ -432,7 +465,7 @@ void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
           sum += a[i * desc[6] + k];
         xsum[i * w.blocks + blk] = sum;
       }
-    gemv g = {&w, a, c, M, K, desc[6], desc[7], xsum, NULL, NULL, NULL};
+    gemv g = {&w, a, c, M, K, desc[6], desc[7], xsum, NULL, NULL, NULL, 32};
     run_gemv(&g, N);
     return;
   }

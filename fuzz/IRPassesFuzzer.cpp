@@ -36,6 +36,7 @@ static const char *const kPipelines[] = {
     ("builtin.module(func.func(qopt-cast-precision{to=f16 no-default-keep},"
      "qopt-fold-casts))"),
     "builtin.module(func.func(qopt-fold-constant-transposes))",
+    "builtin.module(func.func(qopt-fold-conv-affine))",
     "builtin.module(convert-qopt-to-linalg)",
     "builtin.module(qopt-plan-buffers)",
     "builtin.module(qopt-prepare-entry)",

@@ -322,12 +322,39 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
   } else {
     uint32_t *dst = out;
 #ifdef QOPT_UK_X86
-    if (g->kind == QOPT_UK_S8 && g_isa >= ISA_AVX2 && g->nk == 1 &&
-        g->k[0].sa == 1) { /* K contiguous in A */
+    if (g->kind == QOPT_UK_S8 && g_isa >= ISA_AVX2 &&
+        g->k[g->nk - 1].sa == 1) { /* K in contiguous runs in A */
       static const int8_t zeros[KC];
       const int8_t *rows[MR];
-      for (int i = 0; i < MR; ++i)
-        rows[i] = i < mr ? (const int8_t *)a + rowA[i] + kofA[0] : zeros;
+      if (g->nk == 1) { /* one run: read in place */
+        for (int i = 0; i < MR; ++i)
+          rows[i] = i < mr ? (const int8_t *)a + rowA[i] + kofA[0] : zeros;
+        pack_a_s8_avx2(rows, kc, dst);
+        return;
+      }
+      /* A convolution's (kh, kw, c) window: runs of kw * c bytes. Each
+       * row's runs are gathered into a contiguous copy first. */
+      _Alignas(32) int8_t copy[MR][KC];
+      int64_t runStart[KC], runLen[KC], runs = 0;
+      for (int64_t k = 0; k < kc; ++k) {
+        if (runs && kofA[k] == kofA[k - 1] + 1)
+          ++runLen[runs - 1];
+        else {
+          runStart[runs] = k;
+          runLen[runs++] = 1;
+        }
+      }
+      for (int i = 0; i < MR; ++i) {
+        if (i >= mr) {
+          rows[i] = zeros;
+          continue;
+        }
+        const int8_t *row = (const int8_t *)a + rowA[i];
+        for (int64_t r = 0; r < runs; ++r)
+          memcpy(copy[i] + runStart[r], row + kofA[runStart[r]],
+                 (size_t)runLen[r]);
+        rows[i] = copy[i];
+      }
       pack_a_s8_avx2(rows, kc, dst);
       return;
     }

@@ -16,7 +16,6 @@
 
 #include "llvm/Support/Path.h"
 
-#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -92,9 +91,9 @@ private:
   /// BatchNormalization (inference, constant parameters) folded into the
   /// Conv before it, as the compiler folds it (qopt-fold-conv-affine) before
   /// quantizing: the exported filters are those qopt quantized. The
-  /// per-channel a = scale / sqrt(var + eps), s = B - mean * a are computed
-  /// in double and rounded to f32 as the importer does; then W' = W * a,
-  /// b' = b * a + s in f32.
+  /// per-channel a and s come from onnx_import::batchNormAffine, rounded
+  /// to f32 as the importer rounds them; then W' = W * a, b' = b * a + s
+  /// in f32.
   std::string foldBatchNorms() {
     std::map<std::string, int> readers;
     for (const onnx::NodeProto &n : graph.node())
@@ -141,46 +140,46 @@ private:
       if (!w || w->dims_size() < 1 || (conv.input_size() >= 3 &&
                                        !conv.input(2).empty() && !b))
         continue;
-      std::vector<std::vector<char>> params(4);
-      bool ok = true;
-      for (int k = 0; k < 4; ++k) {
-        const onnx::TensorProto *t = f32Initializer(bn.input(k + 1));
-        ok = ok && t && !readBytes(*t, params[k]);
-      }
-      int64_t channels = w->dims(0);
-      for (auto &v : params)
-        ok = ok && v.size() == static_cast<size_t>(channels) * 4;
-      std::vector<char> wBytes, bBytes;
-      if (!ok || readBytes(*w, wBytes) || (b && readBytes(*b, bBytes)))
-        continue;
-      auto at = [](const std::vector<char> &v, int64_t k) {
-        float x;
-        std::memcpy(&x, v.data() + 4 * k, 4);
-        return x;
+      auto floats = [&](const onnx::TensorProto *t) {
+        std::vector<char> bytes;
+        std::vector<float> v;
+        if (t && !readBytes(*t, bytes)) {
+          v.resize(bytes.size() / 4);
+          std::memcpy(v.data(), bytes.data(), v.size() * 4);
+        }
+        return v;
       };
-      std::vector<float> weight(wBytes.size() / 4), bias(channels);
-      std::memcpy(weight.data(), wBytes.data(), wBytes.size());
+      int64_t channels = w->dims(0);
+      std::vector<std::vector<float>> params;
+      for (int k = 1; k <= 4; ++k)
+        params.push_back(floats(f32Initializer(bn.input(k))));
+      std::vector<float> weight = floats(w), bias = floats(b);
+      if (llvm::any_of(params, [&](const std::vector<float> &v) {
+            return v.size() != static_cast<size_t>(channels);
+          }) ||
+          weight.empty() || (b && bias.size() != static_cast<size_t>(channels)))
+        continue;
+      bias.resize(channels, 0.f);
       int64_t perFilter = weight.size() / channels;
       for (int64_t k = 0; k < channels; ++k) {
-        double av = double(at(params[0], k)) /
-                    std::sqrt(double(at(params[3], k)) + double(eps));
-        auto a = static_cast<float>(av);
-        auto sh = static_cast<float>(double(at(params[1], k)) -
-                                     double(at(params[2], k)) * av);
+        onnx_import::BatchNormAffine affine =
+            onnx_import::batchNormAffine(params[0][k], params[1][k],
+                                         params[2][k], params[3][k], eps);
+        auto a = static_cast<float>(affine.a);
         for (int64_t e = 0; e < perFilter; ++e)
           weight[k * perFilter + e] *= a;
-        float b0 = b ? at(bBytes, k) : 0.f;
-        bias[k] = b0 * a + sh;
+        bias[k] = bias[k] * a + static_cast<float>(affine.s);
       }
+      auto add = [&](const std::string &name, std::vector<int64_t> dims,
+                     const std::vector<float> &v) {
+        *graph.add_initializer() = makeTensor(name, onnx::TensorProto::FLOAT,
+                                              dims, v.data(), v.size() * 4);
+        initializers[name] = graph.mutable_initializer(graph.initializer_size() - 1);
+      };
       std::string wName = fresh(conv.input(1) + "_bn_folded");
       std::string bName = fresh(bn.output(0) + "_bias");
-      std::vector<int64_t> dims(w->dims().begin(), w->dims().end());
-      *graph.add_initializer() = makeTensor(wName, onnx::TensorProto::FLOAT, dims,
-                                            weight.data(), weight.size() * 4);
-      initializers[wName] = graph.mutable_initializer(graph.initializer_size() - 1);
-      *graph.add_initializer() = makeTensor(bName, onnx::TensorProto::FLOAT,
-                                            {channels}, bias.data(), channels * 4);
-      initializers[bName] = graph.mutable_initializer(graph.initializer_size() - 1);
+      add(wName, {w->dims().begin(), w->dims().end()}, weight);
+      add(bName, {channels}, bias);
       replaced.insert(conv.input(1));
       if (b)
         replaced.insert(conv.input(2));

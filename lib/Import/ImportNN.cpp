@@ -712,9 +712,10 @@ static LogicalResult importBatchNorm(NodeContext &n) {
     ta.onnxType = ts.onnxType = defaultOnnxType(elt);
     ta.shape = ts.shape = std::vector<int64_t>(bshape.begin(), bshape.end());
     for (int64_t k = 0; k < c; ++k) {
-      double av = scale->asDouble(k) / std::sqrt(var->asDouble(k) + eps);
-      ta.f.push_back(av);
-      ts.f.push_back(bias->asDouble(k) - mean->asDouble(k) * av);
+      BatchNormAffine bn = batchNormAffine(scale->asDouble(k), bias->asDouble(k),
+                                           mean->asDouble(k), var->asDouble(k), eps);
+      ta.f.push_back(bn.a);
+      ts.f.push_back(bn.s);
     }
     a = n.g.materialize(ta);
     sh = n.g.materialize(ts);

@@ -19,6 +19,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
@@ -46,6 +47,19 @@ struct HostTensor {
   double asDouble(int64_t k) const { return isFloat() ? f[k] : (double)i[k]; }
   int64_t asInt(int64_t k) const { return isFloat() ? (int64_t)f[k] : i[k]; }
 };
+
+/// BatchNormalization in inference as y = x * a + s, with
+/// a = scale / sqrt(var + eps) and s = B - mean * a in double. The importer
+/// folds constant parameters so, and the QDQ exporter folds them into the
+/// Conv before them from the same values (qopt-fold-conv-affine's filters).
+struct BatchNormAffine {
+  double a, s;
+};
+inline BatchNormAffine batchNormAffine(double scale, double bias, double mean,
+                                       double var, double eps) {
+  double a = scale / std::sqrt(var + eps);
+  return {a, bias - mean * a};
+}
 
 class GraphImporter;
 

@@ -15,6 +15,7 @@
 #include "QuantCandidates.h"
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Matchers.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_FOLDCONVAFFINE
@@ -25,36 +26,14 @@ using namespace mlir;
 
 namespace {
 
-/// The values of a constant that varies at most along `axis` of `like`
-/// (every other dim 1), as `channels` values; nullopt otherwise.
+/// The values of a constant of `like`'s rank that varies at most along
+/// `axis`, as `channels` values; nullopt otherwise.
 std::optional<std::vector<float>> perChannel(Value c, Value like, unsigned axis,
                                              int64_t channels) {
   auto type = dyn_cast<RankedTensorType>(c.getType());
-  auto likeType = cast<RankedTensorType>(like.getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32() ||
-      type.getRank() != likeType.getRank())
+  if (!type || type.getRank() != cast<RankedTensorType>(like.getType()).getRank())
     return std::nullopt;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.getDimSize(d) != 1 &&
-        (d != axis || type.getDimSize(d) != channels))
-      return std::nullopt;
-  auto values = mlir::qopt::constantValues(c);
-  if (!values)
-    return std::nullopt;
-  if (values->size() == 1)
-    values->assign(channels, values->front());
-  return values;
-}
-
-/// Whether `v` is a constant zero (tosa.mul's shift).
-bool isZero(Value v) {
-  DenseElementsAttr attr;
-  if (auto c = v.getDefiningOp<tosa::ConstOp>())
-    attr = dyn_cast<DenseElementsAttr>(c.getValues());
-  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
-    attr = dyn_cast<DenseElementsAttr>(c.getValue());
-  return attr && attr.isSplat() && attr.getElementType().isInteger() &&
-         attr.getSplatValue<APInt>().isZero();
+  return mlir::qopt::channelConstant(c, axis, channels);
 }
 
 struct FoldConvAffinePass
@@ -69,15 +48,9 @@ struct FoldConvAffinePass
       return;
     int64_t channels = wType.getDimSize(0); // OHWI
     auto weight = mlir::qopt::constantValues(conv.getWeight());
-    auto biasType = cast<RankedTensorType>(conv.getBias().getType());
-    auto bias = biasType.getElementType().isF32()
-                    ? mlir::qopt::constantValues(conv.getBias())
-                    : std::nullopt;
-    if (!weight || !bias || (bias->size() != 1 &&
-                             bias->size() != static_cast<size_t>(channels)))
+    auto bias = mlir::qopt::channelConstant(conv.getBias(), 0, channels);
+    if (!weight || !bias)
       return;
-    if (bias->size() == 1)
-      bias->assign(channels, bias->front());
 
     // Follow the output channel through single-use transposes, then fold
     // each multiply and add by a per-channel constant.
@@ -101,7 +74,7 @@ struct FoldConvAffinePass
       if (auto mul = dyn_cast<tosa::MulOp>(user)) {
         auto s = perChannel(other(mul.getInput1(), mul.getInput2()), v, axis,
                             channels);
-        if (!s || !isZero(mul.getShift()))
+        if (!s || !matchPattern(mul.getShift(), m_Zero()))
           break;
         for (int64_t f = 0; f < channels; ++f) {
           scale[f] *= (*s)[f];

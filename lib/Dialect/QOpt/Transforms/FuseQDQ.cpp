@@ -8,14 +8,14 @@
 //   acc = xq . wq (int8 x int8 -> int32), colsum[n] = sum_k wq[k, n].
 //
 // colsum is known at compile time, so the zero-point correction is one
-// int32 per output channel, subtracted in the epilogue that also scales.
+// constant per output channel, subtracted in the epilogue that also scales.
 // A constant bias b[n] folds in with it: y = sx * sw[n] * (acc + off[n]),
 // off[n] = b[n] / (sx * sw[n]) - zx * colsum[n], one f32 a channel for
-// both. Scales that are bfloat16 (qopt-insert-qdq's default grid) are
-// stored as such. At d = 64 these per-channel bytes are what separates
-// int8 weights from a quarter of FP32 (12 -> 6 bytes against 64 weight
-// bytes a channel). The product itself is TOSA on int8, which reaches the
-// runtime's integer GEMM kernel.
+// both. Scales on qopt-insert-qdq's E4M4 grid are stored as one byte,
+// bfloat16 scales as two. At d = 64 these per-channel bytes are what
+// separates int8 weights from a quarter of FP32 (12 -> 5 bytes with a bias,
+// 3 without, against 64 weight bytes a channel). The product itself is TOSA
+// on int8, which reaches the runtime's integer GEMM kernel.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
@@ -307,31 +307,22 @@ Value epilogue(OpBuilder &b, Location loc, Value acc, const EpilogueTerms &t) {
       .getResult(0);
 }
 
-/// Whether every scale is exactly a bfloat16 (as qopt-insert-qdq's default
-/// grid makes them): the kernel then stores them in 2 bytes, losslessly.
+/// Whether every scale is exactly a bfloat16 (qopt-insert-qdq's fallback
+/// grid makes them so): the kernel then stores them in 2 bytes, losslessly.
 bool allBF16(ArrayRef<double> scales) {
   return llvm::all_of(scales, [](double s) {
     auto f = static_cast<float>(s);
-    uint32_t bits;
-    std::memcpy(&bits, &f, 4);
-    return static_cast<double>(f) == s && (bits & 0xFFFFu) == 0;
+    return static_cast<double>(f) == s && ::qopt::roundUpToBF16(f) == f;
   });
 }
 
-/// The f32 values of a constant bias of `channels` entries, or of one
-/// entry broadcast to all of them (every dim but the last of size 1).
+/// The f32 values of a constant bias of `channels` entries along its last
+/// dim, or of one entry broadcast to all of them.
 std::optional<std::vector<float>> constantBias(Value bias, int64_t channels) {
   auto type = dyn_cast<RankedTensorType>(bias.getType());
-  if (!type || !type.getElementType().isF32() || !type.hasStaticShape() ||
-      llvm::any_of(type.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+  if (!type)
     return std::nullopt;
-  auto values = mlir::qopt::constantValues(bias);
-  if (!values || (values->size() != 1 &&
-                  values->size() != static_cast<size_t>(channels)))
-    return std::nullopt;
-  if (values->size() == 1)
-    values->assign(channels, values->front());
-  return values;
+  return mlir::qopt::channelConstant(bias, type.getRank() - 1, channels);
 }
 
 /// A tosa.add of a constant per-channel bias to `product`, which reaches

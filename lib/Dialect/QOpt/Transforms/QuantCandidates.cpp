@@ -75,6 +75,23 @@ std::optional<std::vector<float>> mlir::qopt::constantValues(Value v) {
   return out;
 }
 
+std::optional<std::vector<float>>
+mlir::qopt::channelConstant(Value c, int64_t axis, int64_t channels) {
+  auto type = dyn_cast<RankedTensorType>(c.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    return std::nullopt;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.getDimSize(d) != 1 &&
+        (d != axis || type.getDimSize(d) != channels))
+      return std::nullopt;
+  auto values = constantValues(c);
+  if (!values)
+    return std::nullopt;
+  if (values->size() == 1)
+    values->assign(channels, values->front());
+  return values;
+}
+
 void mlir::qopt::forEachProduct(func::FuncOp f,
                                 function_ref<void(tosa::MatMulOp)> onMatMul,
                                 function_ref<void(tosa::Conv2DOp)> onConv) {

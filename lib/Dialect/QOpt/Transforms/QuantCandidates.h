@@ -50,6 +50,12 @@ void forEachProduct(func::FuncOp f, function_ref<void(tosa::MatMulOp)> onMatMul,
 /// tosa.transpose ops (the values then come in the op's layout).
 std::optional<std::vector<float>> constantValues(Value v);
 
+/// The `channels` f32 values of a constant that varies at most along its
+/// dim `axis` (every other dim 1; that one 1 or `channels`), a single
+/// value broadcast to all; nullopt for anything else.
+std::optional<std::vector<float>> channelConstant(Value c, int64_t axis,
+                                                  int64_t channels);
+
 using QuantizedWeight = ::qopt::QuantizedWeight;
 
 /// ::qopt::quantizePerChannel over `w`.

@@ -82,10 +82,11 @@ typedef struct {
   /* int8 activations: A quantized per weight block (xq m x k, each chunk
    * of `chunk` (32 or 64) inputs stored as its even then its odd elements
    * to match the nibble order of chunk / 2 code bytes; xs m x blocks
-   * scales; zsum m x blocks: xs * sum(xq) over the block, for the zero
-   * point), or null. */
+   * scales; isum m x blocks: sum(xq) over the block, which the zero point
+   * multiplies), or null. */
   const int8_t *xq;
-  const float *xs, *zsum;
+  const float *xs;
+  const int32_t *isum;
   int64_t chunk;
 } gemv;
 
@@ -104,7 +105,7 @@ static void gemv_rows_int8_portable(const gemv *g, int64_t n0, int64_t n1) {
     for (int64_t i = 0; i < g->m; ++i) {
       float acc = 0.f;
       for (int64_t blk = 0; blk < w->blocks; ++blk) {
-        int32_t dot = 0;
+        int32_t dot = -zero_point(w, n, blk) * g->isum[i * w->blocks + blk];
         int64_t left = (g->k - blk * w->group) / 32;
         for (int64_t c = 0; c < chunks && c < left; ++c) {
           int64_t k0 = blk * w->group + c * 32;
@@ -115,8 +116,7 @@ static void gemv_rows_int8_portable(const gemv *g, int64_t n0, int64_t n1) {
                    (bytes[j] >> 4) * xq[xq_pos(k0 + 2 * j + 1, g->chunk)];
         }
         float sc = w->scales[n * w->blocks + blk];
-        acc += (float)dot * (g->xs[i * w->blocks + blk] * sc) -
-               sc * (float)zero_point(w, n, blk) * g->zsum[i * w->blocks + blk];
+        acc += (float)dot * sc * g->xs[i * w->blocks + blk];
       }
       g->c[i * g->ldc + n] += acc;
     }
@@ -270,76 +270,118 @@ QOPT_AVX2_INLINE void gemv_rows_avx2_m(const gemv *g, int64_t n0, int64_t n1,
  * low nibbles (the even inputs) and high nibbles (the odd ones) form one
  * register of unsigned bytes, multiplied with the matching signed int8
  * activations by vpmaddubsw (pairs summed in int16: at most 2 * 15 * 127)
- * and vpmaddwd, summed in int32 over the block (at most 4 * 15 * 127 per
- * lane and chunk), then converted and scaled once per block. */
-QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
-                                       const int M) {
-  const qopt_uk_nbits *w = g->w;
-  int64_t rowBytes = w->blocks * (w->group / 2), chunks = w->group / 32;
-  const __m128i mask = _mm_set1_epi8(15);
+ * and vpmaddwd, summed in int32 over the block. `nc` chunks of 32 inputs
+ * from input k0 added to dot[i] for each of the M rows of A. */
+QOPT_AVX2_INLINE void block_dots_int8(const gemv *g, const uint8_t *row,
+                                      int64_t k0, int64_t nc, __m256i *dot,
+                                      const int M) {
   const __m256i ones = _mm256_set1_epi16(1);
+  if (g->chunk == 64) {
+    /* 32 code bytes: their low nibbles are the 32 even inputs of the 64,
+     * the high nibbles the odd ones, as xq holds them: no lane shuffle.
+     * Up to four such products add in int16 (at most 4 * 2 * 2 * 15 * 127
+     * = 30480) before one vpmaddwd. */
+    const __m256i mask = _mm256_set1_epi8(15);
+    for (int64_t c = 0; c < nc; c += 8) {
+      __m256i s16[GEMV_MAX_M];
+      for (int64_t p = c; p < c + 8 && p < nc; p += 2, k0 += 64) {
+        __m256i bytes = _mm256_loadu_si256((const __m256i *)(row + k0 / 2));
+        __m256i lo = _mm256_and_si256(bytes, mask);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
+        for (int i = 0; i < M; ++i) {
+          const int8_t *x = g->xq + i * g->k + k0;
+          __m256i t = _mm256_add_epi16(
+              _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)x)),
+              _mm256_maddubs_epi16(hi,
+                                   _mm256_loadu_si256((const __m256i *)(x + 32))));
+          s16[i] = p == c ? t : _mm256_add_epi16(s16[i], t);
+        }
+      }
+      for (int i = 0; i < M; ++i)
+        dot[i] = _mm256_add_epi32(dot[i], _mm256_madd_epi16(s16[i], ones));
+    }
+    return;
+  }
+  const __m128i mask = _mm_set1_epi8(15);
+  for (int64_t c = 0; c < nc; ++c, k0 += 32) {
+    __m128i bytes = _mm_loadu_si128((const __m128i *)(row + k0 / 2));
+    __m256i codes = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask),
+                                     _mm_and_si128(bytes, mask));
+    for (int i = 0; i < M; ++i) {
+      __m256i xq = _mm256_loadu_si256((const __m256i *)(g->xq + i * g->k + k0));
+      dot[i] = _mm256_add_epi32(
+          dot[i], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xq), ones));
+    }
+  }
+}
+
+/* Bytes ahead of the one being read that the weight stream is prefetched
+ * by: the out-of-order window alone keeps too few cache misses in flight
+ * for DRAM's latency. */
+enum { GEMV_PREFETCH = 4096 };
+
+/* One block of weight row n into acc: the sum starts at -zero * sum(xq) in
+ * one lane, so that the zero point comes off in integers (SYM: the
+ * symmetric format's 8, a constant), then `nc` chunks, then one
+ * conversion and one scale per row of A. */
+QOPT_AVX2_INLINE void block_int8(const gemv *g, int64_t n, int64_t blk,
+                                 const uint8_t *row, int64_t nc, __m256 *acc,
+                                 const int M, const int SYM) {
+  const qopt_uk_nbits *w = g->w;
+  int64_t k0 = blk * w->group;
+  for (int64_t p = 0; p < nc * 16; p += 64)
+    _mm_prefetch((const char *)row + k0 / 2 + p + GEMV_PREFETCH, _MM_HINT_T0);
+  int zero = SYM ? 8 : zero_point(w, n, blk);
+  __m256i dot[GEMV_MAX_M];
+  for (int i = 0; i < M; ++i)
+    dot[i] = _mm256_zextsi128_si256(
+        _mm_cvtsi32_si128(-zero * g->isum[i * w->blocks + blk]));
+  block_dots_int8(g, row, k0, nc, dot, M);
+  __m256 sc = _mm256_broadcast_ss(w->scales + n * w->blocks + blk);
+  for (int i = 0; i < M; ++i)
+    acc[i] = _mm256_fmadd_ps(
+        _mm256_mul_ps(_mm256_cvtepi32_ps(dot[i]), sc),
+        _mm256_broadcast_ss(g->xs + i * w->blocks + blk), acc[i]);
+}
+
+/* Rows n0..n1 of C for a compile-time M and, where G is not 0, a
+ * compile-time group (the chunk loop of a block then unrolls). */
+QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
+                                       const int M, const int64_t G,
+                                       const int SYM) {
+  const qopt_uk_nbits *w = g->w;
+  int64_t group = G ? G : w->group, rowBytes = w->blocks * (group / 2);
+  int64_t whole = g->k / group; /* blocks of `group` inputs; then a part */
   for (int64_t n = n0; n < n1; ++n) {
     __m256 acc[GEMV_MAX_M];
     float corr[GEMV_MAX_M];
     clear_row(acc, corr, M);
     const uint8_t *row = w->codes + n * rowBytes;
-    for (int64_t blk = 0; blk < w->blocks; ++blk) {
-      __m256i dot[GEMV_MAX_M];
-      for (int i = 0; i < M; ++i)
-        dot[i] = _mm256_setzero_si256();
-      int64_t left = (g->k - blk * w->group) / 32; /* a last partial block */
-      if (g->chunk == 64) {
-        /* 32 code bytes: their low nibbles are the 32 even inputs of the
-         * 64, the high nibbles the odd ones, as xq holds them: no lane
-         * shuffle, and the two products add in int16 (at most
-         * 2 * 2 * 15 * 127) before one vpmaddwd. */
-        const __m256i mask32 = _mm256_set1_epi8(15);
-        for (int64_t c = 0; c < chunks && c < left; c += 2) {
-          int64_t k0 = blk * w->group + c * 32;
-          __m256i bytes = _mm256_loadu_si256((const __m256i *)(row + k0 / 2));
-          __m256i lo = _mm256_and_si256(bytes, mask32);
-          __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask32);
-          for (int i = 0; i < M; ++i) {
-            const int8_t *x = g->xq + i * g->k + k0;
-            __m256i s16 = _mm256_add_epi16(
-                _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)x)),
-                _mm256_maddubs_epi16(hi,
-                                     _mm256_loadu_si256((const __m256i *)(x + 32))));
-            dot[i] = _mm256_add_epi32(dot[i], _mm256_madd_epi16(s16, ones));
-          }
-        }
-      }
-      for (int64_t c = 0; g->chunk == 32 && c < chunks && c < left; ++c) {
-        int64_t k0 = blk * w->group + c * 32;
-        __m128i bytes = _mm_loadu_si128((const __m128i *)(row + k0 / 2));
-        __m256i codes = _mm256_set_m128i(
-            _mm_and_si128(_mm_srli_epi16(bytes, 4), mask),
-            _mm_and_si128(bytes, mask));
-        for (int i = 0; i < M; ++i) {
-          __m256i xq = _mm256_loadu_si256((const __m256i *)(g->xq + i * g->k + k0));
-          dot[i] = _mm256_add_epi32(
-              dot[i], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xq), ones));
-        }
-      }
-      float sc = w->scales[n * w->blocks + blk];
-      float zs = sc * (float)zero_point(w, n, blk);
-      for (int i = 0; i < M; ++i) {
-        acc[i] = _mm256_fmadd_ps(
-            _mm256_cvtepi32_ps(dot[i]),
-            _mm256_set1_ps(g->xs[i * w->blocks + blk] * sc), acc[i]);
-        corr[i] -= zs * g->zsum[i * w->blocks + blk];
-      }
-    }
+    for (int64_t blk = 0; blk < whole; ++blk)
+      block_int8(g, n, blk, row, group / 32, acc, M, SYM);
+    if (whole < w->blocks)
+      block_int8(g, n, whole, row, (g->k - whole * group) / 32, acc, M, SYM);
     store_row(g, n, acc, corr, M);
   }
 }
 
+QOPT_AVX2_INLINE void gemv_rows_int8_g(const gemv *g, int64_t n0, int64_t n1,
+                                       const int M) {
+  int sym = g->w->format == QOPT_NBITS_SYMMETRIC;
+  if (sym && g->chunk == 64 && g->w->group == 128)
+    gemv_rows_int8_m(g, n0, n1, M, 128, 1);
+  else if (sym && g->chunk == 64 && g->w->group == 64)
+    gemv_rows_int8_m(g, n0, n1, M, 64, 1);
+  else
+    gemv_rows_int8_m(g, n0, n1, M, 0, 0);
+}
+
 static QOPT_AVX2 void gemv_rows_int8_avx2(const gemv *g, int64_t n0, int64_t n1) {
   switch (g->m) {
-  case 1: gemv_rows_int8_m(g, n0, n1, 1); break;
-  case 2: gemv_rows_int8_m(g, n0, n1, 2); break;
-  case 3: gemv_rows_int8_m(g, n0, n1, 3); break;
-  default: gemv_rows_int8_m(g, n0, n1, 4); break;
+  case 1: gemv_rows_int8_g(g, n0, n1, 1); break;
+  case 2: gemv_rows_int8_g(g, n0, n1, 2); break;
+  case 3: gemv_rows_int8_g(g, n0, n1, 3); break;
+  default: gemv_rows_int8_g(g, n0, n1, 4); break;
   }
 }
 
@@ -402,19 +444,91 @@ static void run_gemv(const gemv *g, int64_t n) {
 #endif
 }
 
+#ifdef QOPT_NBITS_X86
+/* The even (odd: ODD) elements of a then b, in order. */
+QOPT_AVX2_INLINE __m256i evens_i32(__m256i a, __m256i b, const int ODD) {
+  __m256 s = ODD ? _mm256_shuffle_ps(_mm256_castsi256_ps(a),
+                                     _mm256_castsi256_ps(b), 0xDD)
+                 : _mm256_shuffle_ps(_mm256_castsi256_ps(a),
+                                     _mm256_castsi256_ps(b), 0x88);
+  return _mm256_permute4x64_epi64(_mm256_castps_si256(s), 0xD8);
+}
+
+/* 32 int8 (values within int8) from four vectors of 8 int32, in order. */
+QOPT_AVX2_INLINE __m256i narrow32(__m256i a, __m256i b, __m256i c, __m256i d) {
+  __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a, b),
+                                     _mm256_packs_epi32(c, d));
+  return _mm256_permutevar8x32_epi32(bytes,
+                                     _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* One block of quantize_rows with AVX2, bit-identical to it: the same
+ * max, product and rounding (vcvtps2dq rounds to nearest even like
+ * nearbyintf in the default mode). len is a multiple of chunk. */
+static QOPT_AVX2 void quantize_block_avx2(const float *x, int64_t len,
+                                          int64_t chunk, int8_t *xq, float *s,
+                                          int32_t *sum) {
+  const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 vmax = _mm256_setzero_ps();
+  for (int64_t j = 0; j < len; j += 8)
+    vmax = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), absMask), vmax);
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax),
+                         _mm256_extractf128_ps(vmax, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+  float amax = _mm_cvtss_f32(m4);
+  *s = amax / 127.f;
+  __m256 inv = _mm256_set1_ps(amax > 0.f ? 127.f / amax : 0.f);
+  const __m256i hi = _mm256_set1_epi32(127), lo = _mm256_set1_epi32(-127);
+  __m256i vsum = _mm256_setzero_si256();
+  for (int64_t c = 0; c < len; c += chunk) {
+    __m256i v[8];
+    for (int t = 0; t < chunk / 8; ++t) {
+      v[t] = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 8 * t), inv));
+      v[t] = _mm256_max_epi32(_mm256_min_epi32(v[t], hi), lo);
+      vsum = _mm256_add_epi32(vsum, v[t]);
+    }
+    if (chunk == 64) {
+      _mm256_storeu_si256((__m256i *)(xq + c),
+                          narrow32(evens_i32(v[0], v[1], 0), evens_i32(v[2], v[3], 0),
+                                   evens_i32(v[4], v[5], 0), evens_i32(v[6], v[7], 0)));
+      _mm256_storeu_si256((__m256i *)(xq + c + 32),
+                          narrow32(evens_i32(v[0], v[1], 1), evens_i32(v[2], v[3], 1),
+                                   evens_i32(v[4], v[5], 1), evens_i32(v[6], v[7], 1)));
+    } else {
+      _mm256_storeu_si256((__m256i *)(xq + c),
+                          narrow32(evens_i32(v[0], v[1], 0), evens_i32(v[2], v[3], 0),
+                                   evens_i32(v[0], v[1], 1), evens_i32(v[2], v[3], 1)));
+    }
+  }
+  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(vsum),
+                             _mm256_extracti128_si256(vsum, 1));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+  *sum = _mm_cvtsi128_si32(s4);
+}
+#endif
+
 /* Rows of A as int8 per weight block (scale max|x| / 127 over the block,
  * round half to even; one scale per block lets the dot products sum in
  * int32 across it), each chunk reordered even inputs first (xq_pos); and
- * per block the scale * sum(int8) that the zero point multiplies. K is a
+ * per block the sum of the int8 values, which the zero point multiplies. K is a
  * multiple of the chunk. */
 static void quantize_rows(const float *a, int64_t m, int64_t k, int64_t lda,
                           int64_t group, int64_t chunk, int8_t *xq, float *xs,
-                          float *zsum) {
+                          int32_t *isum) {
   int64_t blocks = (k + group - 1) / group;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       int64_t kb = blk * group, ke = kb + group < k ? kb + group : k;
       const float *x = a + i * lda;
+#ifdef QOPT_NBITS_X86
+      if (have_avx2()) {
+        quantize_block_avx2(x + kb, ke - kb, chunk, xq + i * k + kb,
+                            xs + i * blocks + blk, isum + i * blocks + blk);
+        continue;
+      }
+#endif
       float amax = 0.f;
       for (int64_t j = kb; j < ke; ++j)
         amax = fmaxf(amax, fabsf(x[j]));
@@ -427,7 +541,7 @@ static void quantize_rows(const float *a, int64_t m, int64_t k, int64_t lda,
         sum += v;
       }
       xs[i * blocks + blk] = s;
-      zsum[i * blocks + blk] = s * (float)sum;
+      isum[i * blocks + blk] = sum;
     }
 }
 
@@ -446,12 +560,12 @@ void qopt_uk_matmul_nbits(const int64_t *desc, const float *a,
       w.format != QOPT_NBITS_NF4) {
     int8_t xq[GEMV_MAX_M * GEMV_MAX_INT8_K];
     float xs[GEMV_MAX_M * GEMV_MAX_INT8_K / 32]; /* blocks <= K / 32 */
-    float zsum[GEMV_MAX_M * GEMV_MAX_INT8_K / 32];
+    int32_t isum[GEMV_MAX_M * GEMV_MAX_INT8_K / 32];
     /* Chunks of 64 where every block holds whole ones (the AVX2 kernel
      * then reads 32 code bytes at a time). */
     int64_t chunk = group % 64 == 0 && K % 64 == 0 ? 64 : 32;
-    quantize_rows(a, M, K, desc[6], group, chunk, xq, xs, zsum);
-    gemv g = {&w, a, c, M, K, desc[6], desc[7], NULL, xq, xs, zsum, chunk};
+    quantize_rows(a, M, K, desc[6], group, chunk, xq, xs, isum);
+    gemv g = {&w, a, c, M, K, desc[6], desc[7], NULL, xq, xs, isum, chunk};
     run_gemv(&g, N);
     return;
   }

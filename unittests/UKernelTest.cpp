@@ -241,6 +241,20 @@ TEST(UKernel, MatmulShapesAcrossBlockEdges) {
   }
 }
 
+TEST(UKernel, MatrixVectorProducts) {
+  // M <= 4 with one K dim and B contiguous along N take qopt_gemv.c: K
+  // split across threads (K not a multiple of the 4-row step), N over
+  // several 4096-column slabs with a tail of fewer than 8 columns.
+  const int64_t shapes[][3] = {{1, 4100, 37}, {2, 4103, 70}, {4, 70, 1001},
+                               {3, 9, 64}};
+  unsigned seed = 40;
+  for (auto &s : shapes) {
+    SCOPED_TRACE("M=" + std::to_string(s[0]) + " N=" + std::to_string(s[1]) +
+                 " K=" + std::to_string(s[2]));
+    checkExact(rowMajorMatmul(s[0], s[1], s[2]), seed++);
+  }
+}
+
 /// B stored N x K (attention's Q.K^T), C stored N x M.
 Layout transposedMatmul(int64_t M, int64_t N, int64_t K) {
   Layout l;
@@ -283,23 +297,26 @@ TEST(UKernel, Int8ProductsAreExact) {
 TEST(UKernel, RealValuedAccumulationWithinSummationBound) {
   // |error| <= 2 K u sum|a b| (u = 2^-24): the recursive-summation bound
   // with a factor 2 for the pairwise adds of the bf16 dot product.
-  const int64_t M = 33, N = 100, K = 700;
-  Layout l = rowMajorMatmul(M, N, K);
-  for (qopt_uk_kind kind : kKinds) {
-    std::mt19937 rng(5);
-    Operand a = makeOperand(l.sizeA, kind, rng, false);
-    Operand b = makeOperand(l.sizeB, kind, rng, false);
-    std::vector<double> mag(l.sizeC, 0.0);
-    std::vector<double> want =
-        reference(l, a, b, std::vector<double>(l.sizeC, 0.0), &mag);
-    for (const Config &cfg : kConfigs) {
-      configure(cfg.isa, cfg.threads);
-      std::vector<float> c(l.sizeC, 0.f);
-      std::vector<int64_t> desc = l.descriptor(kind);
-      qopt_uk_contract(desc.data(), a.data(kind), b.data(kind), c.data());
-      for (size_t i = 0; i < c.size(); ++i)
-        ASSERT_LE(std::fabs(c[i] - want[i]), 2.0 * K * 0x1p-24 * mag[i])
-            << "kind " << kind << ", isa " << qopt_uk_isa() << ", output " << i;
+  // Also for a matrix-vector product (M = 2), whose threads split K.
+  const int64_t K = 700;
+  for (auto [M, N] : {std::pair<int64_t, int64_t>{33, 100}, {2, 300}}) {
+    for (qopt_uk_kind kind : kKinds) {
+      Layout l = rowMajorMatmul(M, N, K);
+      std::mt19937 rng(5);
+      Operand a = makeOperand(l.sizeA, kind, rng, false);
+      Operand b = makeOperand(l.sizeB, kind, rng, false);
+      std::vector<double> mag(l.sizeC, 0.0);
+      std::vector<double> want =
+          reference(l, a, b, std::vector<double>(l.sizeC, 0.0), &mag);
+      for (const Config &cfg : kConfigs) {
+        configure(cfg.isa, cfg.threads);
+        std::vector<float> c(l.sizeC, 0.f);
+        std::vector<int64_t> desc = l.descriptor(kind);
+        qopt_uk_contract(desc.data(), a.data(kind), b.data(kind), c.data());
+        for (size_t i = 0; i < c.size(); ++i)
+          ASSERT_LE(std::fabs(c[i] - want[i]), 2.0 * K * 0x1p-24 * mag[i])
+              << "kind " << kind << ", isa " << qopt_uk_isa() << ", output " << i;
+      }
     }
   }
 }

@@ -244,14 +244,16 @@ TEST(UKernel, MatmulShapesAcrossBlockEdges) {
 TEST(UKernel, MatrixVectorProducts) {
   // M <= 4 with one K dim and B contiguous along N take qopt_gemv.c: K
   // split across threads (K not a multiple of the 4-row step), N over
-  // several 4096-column slabs with a tail of fewer than 8 columns.
+  // several 4096-column slabs with a tail of fewer than 16 columns; every
+  // float kind and int8 x int8.
   const int64_t shapes[][3] = {{1, 4100, 37}, {2, 4103, 70}, {4, 70, 1001},
                                {3, 9, 64}};
   unsigned seed = 40;
   for (auto &s : shapes) {
     SCOPED_TRACE("M=" + std::to_string(s[0]) + " N=" + std::to_string(s[1]) +
                  " K=" + std::to_string(s[2]));
-    checkExact(rowMajorMatmul(s[0], s[1], s[2]), seed++);
+    checkExact(rowMajorMatmul(s[0], s[1], s[2]), seed);
+    checkInt8(rowMajorMatmul(s[0], s[1], s[2]), seed++);
   }
 }
 

@@ -84,6 +84,19 @@ static void step_portable(const qopt_uk_gemv *g, const float *x, int r,
   }
 }
 
+/* The same for int8 A and B, summed exactly in int32. */
+static void step_s8_portable(const qopt_uk_gemv *g, const int32_t *x, int r,
+                             int64_t k0, int64_t n0, int64_t n, int32_t *y) {
+  const int8_t *b = (const int8_t *)g->b;
+  for (int64_t j = 0; j < n; ++j)
+    for (int i = 0; i < g->m; ++i) {
+      int32_t acc = y[i * SLAB + j];
+      for (int t = 0; t < r; ++t)
+        acc += x[i * 4 + t] * b[(k0 + t) * g->sbk + n0 + j];
+      y[i * SLAB + j] = acc;
+    }
+}
+
 #ifdef QOPT_GEMV_X86
 #define QOPT_GEMV_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define QOPT_GEMV_INLINE \
@@ -162,40 +175,115 @@ static QOPT_GEMV_AVX2 void step4_avx2(const qopt_uk_gemv *g, const float *x,
   }
 }
 #undef QOPT_GEMV_KINDS
+
+/* step_s8_portable for four int8 B rows: per pair of rows, 16 columns
+ * interleaved byte by byte, widened to int16 and multiplied with the pair
+ * of A values by vpmaddwd (exact: every product and sum fits int32). */
+QOPT_GEMV_INLINE void step4_s8_avx2_m(const qopt_uk_gemv *g, const int32_t *x,
+                                      int64_t k0, int64_t n0, int64_t n,
+                                      int32_t *y, const int M) {
+  const int8_t *row = (const int8_t *)g->b + k0 * g->sbk + n0;
+  int64_t stride = g->sbk;
+  __m256i xp[4][2]; /* (x[k], x[k + 1]) as int16 pairs, per pair of rows */
+  for (int i = 0; i < M; ++i)
+    for (int p = 0; p < 2; ++p)
+      xp[i][p] = _mm256_set1_epi32((int32_t)((uint32_t)x[i * 4 + 2 * p + 1] << 16 |
+                                             ((uint32_t)x[i * 4 + 2 * p] & 0xffffu)));
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m256i w[2][2];
+    for (int p = 0; p < 2; ++p) {
+      __m128i r0 = _mm_loadu_si128((const __m128i *)(row + 2 * p * stride + j));
+      __m128i r1 = _mm_loadu_si128((const __m128i *)(row + (2 * p + 1) * stride + j));
+      w[p][0] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(r0, r1));
+      w[p][1] = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(r0, r1));
+    }
+    for (int i = 0; i < M; ++i)
+      for (int h = 0; h < 2; ++h) {
+        int32_t *yi = y + i * SLAB + j + 8 * h;
+        __m256i acc = _mm256_loadu_si256((const __m256i *)yi);
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(w[0][h], xp[i][0]));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(w[1][h], xp[i][1]));
+        _mm256_storeu_si256((__m256i *)yi, acc);
+      }
+  }
+  if (j < n) {
+    qopt_uk_gemv tail = *g;
+    tail.m = M;
+    step_s8_portable(&tail, x, 4, k0, n0 + j, n - j, y + j);
+  }
+}
+
+static QOPT_GEMV_AVX2 void step4_s8_avx2(const qopt_uk_gemv *g,
+                                         const int32_t *x, int64_t k0,
+                                         int64_t n0, int64_t n, int32_t *y) {
+  switch (g->m) {
+  case 1: step4_s8_avx2_m(g, x, k0, n0, n, y, 1); break;
+  case 2: step4_s8_avx2_m(g, x, k0, n0, n, y, 2); break;
+  case 3: step4_s8_avx2_m(g, x, k0, n0, n, y, 3); break;
+  default: step4_s8_avx2_m(g, x, k0, n0, n, y, 4); break;
+  }
+}
 #endif
+
+/* A slab of partial sums: f32, or int32 for int8 x int8. */
+typedef union {
+  float f[QOPT_UK_GEMV_MAX_M * SLAB];
+  int32_t i[QOPT_UK_GEMV_MAX_M * SLAB];
+} sums;
 
 /* y[i][0..n) = the products of B rows [k0, k1) and columns n0.. */
 static void sum_rows(const qopt_uk_gemv *g, int64_t k0, int64_t k1,
-                     int64_t n0, int64_t n, float *y) {
+                     int64_t n0, int64_t n, sums *y) {
+  int s8 = g->kind == QOPT_UK_S8;
   qopt_uk_kind ka = a_kind(g->kind);
   for (int i = 0; i < g->m; ++i)
-    memset(y + i * SLAB, 0, (size_t)n * sizeof(float));
+    memset(y->f + i * SLAB, 0, (size_t)n * sizeof(float));
   for (; k0 < k1; k0 += 4) {
     int r = k1 - k0 < 4 ? (int)(k1 - k0) : 4;
     float x[QOPT_UK_GEMV_MAX_M * 4];
+    int32_t xi[QOPT_UK_GEMV_MAX_M * 4];
     for (int i = 0; i < g->m; ++i)
-      for (int t = 0; t < r; ++t)
-        x[i * 4 + t] = element(ka, g->a, g->rowA[i] + (k0 + t) * g->sak);
+      for (int t = 0; t < r; ++t) {
+        int64_t at = g->rowA[i] + (k0 + t) * g->sak;
+        if (s8)
+          xi[i * 4 + t] = ((const int8_t *)g->a)[at];
+        else
+          x[i * 4 + t] = element(ka, g->a, at);
+      }
 #ifdef QOPT_GEMV_X86
     if (g->avx2 && r == 4) {
-      step4_avx2(g, x, k0, n0, n, y);
+      if (s8)
+        step4_s8_avx2(g, xi, k0, n0, n, y->i);
+      else
+        step4_avx2(g, x, k0, n0, n, y->f);
       continue;
     }
 #endif
-    step_portable(g, x, r, k0, n0, n, y);
+    if (s8)
+      step_s8_portable(g, xi, r, k0, n0, n, y->i);
+    else
+      step_portable(g, x, r, k0, n0, n, y->f);
   }
 }
 
 /* C[i, n0 + j] += the sum of parts[t][i][j] for j in [j0, j1). */
-static void add_parts(const qopt_uk_gemv *g, float *const *parts, int nparts,
+static void add_parts(const qopt_uk_gemv *g, sums *const *parts, int nparts,
                       int64_t n0, int64_t j0, int64_t j1) {
   for (int i = 0; i < g->m; ++i) {
-    float *c = g->c + g->rowC[i] + n0 * g->scn;
+    int64_t c0 = g->rowC[i] + n0 * g->scn;
     for (int64_t j = j0; j < j1; ++j) {
-      float sum = 0.f;
-      for (int t = 0; t < nparts; ++t)
-        sum += parts[t][i * SLAB + j];
-      c[j * g->scn] += sum;
+      if (g->kind == QOPT_UK_S8) {
+        int32_t sum = 0;
+        for (int t = 0; t < nparts; ++t)
+          sum += parts[t]->i[i * SLAB + j];
+        ((int32_t *)g->c)[c0 + j * g->scn] += sum;
+      } else {
+        float sum = 0.f;
+        for (int t = 0; t < nparts; ++t)
+          sum += parts[t]->f[i * SLAB + j];
+        ((float *)g->c)[c0 + j * g->scn] += sum;
+      }
     }
   }
 }
@@ -209,11 +297,11 @@ void qopt_uk_gemv_run(const qopt_uk_gemv *g, int threads) {
   if (threads > MAX_THREADS)
     threads = MAX_THREADS;
   if (threads <= 1) {
-    float y[QOPT_UK_GEMV_MAX_M * SLAB];
-    float *parts[1] = {y};
+    sums y;
+    sums *parts[1] = {&y};
     for (int64_t n0 = 0; n0 < g->n; n0 += SLAB) {
       int64_t n = g->n - n0 < SLAB ? g->n - n0 : SLAB;
-      sum_rows(g, 0, g->k, n0, n, y);
+      sum_rows(g, 0, g->k, n0, n, &y);
       add_parts(g, parts, 1, n0, 0, n);
     }
     return;
@@ -225,15 +313,15 @@ void qopt_uk_gemv_run(const qopt_uk_gemv *g, int threads) {
    * stacks, then add up column by column. A plain parallel region with
    * explicit barriers: a run must not touch the heap, and libomp's
    * worksharing init allocates. */
-  float *parts[MAX_THREADS];
+  sums *parts[MAX_THREADS];
 #pragma omp parallel num_threads(threads)
   {
     int id = omp_get_thread_num(), t = omp_get_num_threads();
-    float y[QOPT_UK_GEMV_MAX_M * SLAB];
-    parts[id] = y;
+    sums y;
+    parts[id] = &y;
     for (int64_t n0 = 0; n0 < g->n; n0 += SLAB) {
       int64_t n = g->n - n0 < SLAB ? g->n - n0 : SLAB;
-      sum_rows(g, g->k * id / t, g->k * (id + 1) / t, n0, n, y);
+      sum_rows(g, g->k * id / t, g->k * (id + 1) / t, n0, n, &y);
 #pragma omp barrier
       add_parts(g, parts, t, n0, n * id / t, n * (id + 1) / t);
 #pragma omp barrier

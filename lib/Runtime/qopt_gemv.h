@@ -16,7 +16,8 @@
 
 /* C[i, n] += sum_k A[i, k] * B[k, n] for i < m, n < n, k < k; element
  * offsets: A[i, k] at rowA[i] + k * sak, B[k, n] at k * sbk + n, C[i, n]
- * at rowC[i] + n * scn. kind is QOPT_UK_F32, BF16, F16 or F32_S8. */
+ * at rowC[i] + n * scn. kind is QOPT_UK_F32, BF16, F16, F32_S8 (C f32)
+ * or S8 (C int32). */
 typedef struct {
   qopt_uk_kind kind;
   int m;
@@ -25,7 +26,7 @@ typedef struct {
   int64_t rowA[QOPT_UK_GEMV_MAX_M], sak;
   const void *b;
   int64_t sbk;
-  float *c;
+  void *c;
   int64_t rowC[QOPT_UK_GEMV_MAX_M], scn;
   int avx2; /* the host runs AVX2, FMA and F16C */
 } qopt_uk_gemv;

@@ -801,10 +801,10 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
   if (nOuter == 0 || g.M == 0 || g.N == 0)
     return;
   if (nOuter == 1 && g.M <= QOPT_UK_GEMV_MAX_M && g.nk == 1 && g.sbn == 1 &&
-      g.kind != QOPT_UK_S8 && g.kind != QOPT_UK_F32_Q4) {
+      g.kind != QOPT_UK_F32_Q4) {
     /* Decode: B read once, as stored (qopt_gemv.c), not packed. */
     qopt_uk_gemv v = {g.kind, (int)g.M, g.N, g.K, a, {0}, g.k[0].sa, b,
-                      g.k[0].sbc, (float *)c, {0}, g.scn, 0};
+                      g.k[0].sbc, c, {0}, g.scn, 0};
     offsets(g.m, g.nm, 0, g.M, v.rowA, v.rowC);
 #ifdef QOPT_UK_X86
     v.avx2 = g_isa >= ISA_AVX2 && __builtin_cpu_supports("f16c");

@@ -37,6 +37,7 @@ static const char *const kPipelines[] = {
      "qopt-fold-casts))"),
     "builtin.module(func.func(qopt-fold-constant-transposes))",
     "builtin.module(func.func(qopt-fold-conv-affine))",
+    "builtin.module(func.func(qopt-fold-add-into-contraction))",
     "builtin.module(convert-qopt-to-linalg)",
     "builtin.module(qopt-plan-buffers)",
     "builtin.module(qopt-prepare-entry)",

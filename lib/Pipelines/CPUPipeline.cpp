@@ -43,7 +43,9 @@ qopt::CPUStages qopt::getCPUStages() {
           // filters, and again after it picks new layouts.
           "func.func(qopt-fold-constant-transposes)",
           "qopt-cpu-kernel-strategy",
-          "func.func(qopt-fold-constant-transposes)",
+          // Biases and residuals become the products' initial values.
+          "func.func(qopt-fold-constant-transposes,"
+          "qopt-fold-add-into-contraction)",
           // 4-bit weight products last: the passes above rebuild generics
           // and would drop the kernel marker.
           "func.func(qopt-lower-matmul-nbits)", "canonicalize"},

@@ -12,6 +12,7 @@
  * of K and add their partial sums at the end.
  *===----------------------------------------------------------------------===*/
 #include "qopt_gemv.h"
+#include "qopt_half.h"
 
 #include <math.h>
 #include <string.h>
@@ -24,33 +25,17 @@
 #include <omp.h>
 #endif
 
-/* Columns of C accumulated at once per row of A: 16 KiB of f32 sums per
- * row, so that M rows stay in L1 across the whole K loop. */
+/* Columns of C accumulated at once per row of A: 16 KiB of sums per row,
+ * which stay in L1 (one row) or L2 (four) across the whole K loop. */
 enum { SLAB = 4096 };
 
 /* An element of A or B as f32 (bf16 and f16 widen exactly). */
 static inline float element(qopt_uk_kind kind, const void *p, int64_t i) {
   switch (kind) {
-  case QOPT_UK_BF16: {
-    uint32_t bits = (uint32_t)((const uint16_t *)p)[i] << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-  }
-  case QOPT_UK_F16: {
-    uint16_t h = ((const uint16_t *)p)[i];
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu,
-             man = h & 0x3ffu, bits;
-    if (exp == 0) {
-      float f = (float)man * 0x1p-24f;
-      return sign ? -f : f;
-    }
-    bits = exp == 31 ? sign | 0x7f800000u | (man << 13)
-                     : sign | ((exp + 112u) << 23) | (man << 13);
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-  }
+  case QOPT_UK_BF16:
+    return bf16_to_f32(((const uint16_t *)p)[i]);
+  case QOPT_UK_F16:
+    return f16_to_f32(((const uint16_t *)p)[i]);
   case QOPT_UK_F32_S8:
     return (float)((const int8_t *)p)[i];
   default:

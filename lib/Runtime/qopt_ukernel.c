@@ -12,6 +12,7 @@
  *===----------------------------------------------------------------------===*/
 #include "qopt/Runtime/qopt_ukernel.h"
 #include "qopt_gemv.h"
+#include "qopt_half.h"
 #include "qopt_nbits_decode.h"
 
 #include <stdlib.h>
@@ -106,27 +107,6 @@ const char *qopt_uk_isa(void) {
 }
 
 /*===----------------------------- elements ------------------------------===*/
-
-static inline float bf16_to_f32(uint16_t h) {
-  uint32_t bits = (uint32_t)h << 16;
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
-static inline float f16_to_f32(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu,
-           man = h & 0x3ffu, bits;
-  if (exp == 0) {
-    float f = (float)man * 0x1p-24f; /* zero or subnormal */
-    return sign ? -f : f;
-  }
-  bits = exp == 31 ? sign | 0x7f800000u | (man << 13)
-                   : sign | ((exp + 112u) << 23) | (man << 13);
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
 
 static inline float load_f32(qopt_uk_kind kind, const void *p, int64_t i) {
   switch (kind) {

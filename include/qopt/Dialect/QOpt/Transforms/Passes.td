@@ -473,6 +473,32 @@ def FoldConvAffine : Pass<"qopt-fold-conv-affine", "func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def FoldAddIntoContraction : Pass<"qopt-fold-add-into-contraction", "func::FuncOp"> {
+  let summary = "Start a matrix product from the bias (or residual) added to it";
+  let description = [{
+    An elementwise `linalg.generic` that only adds a tensor to the result
+    of a float contraction (a multiply-accumulate generic whose initial
+    value is `linalg.fill` with zero, read through a
+    `tensor.collapse_shape` or directly, and used only by the add) becomes
+    the contraction with the addend as its initial value:
+
+      add(contract(A, B, outs: 0), broadcast(b))
+        -> contract(A, B, outs: broadcast(b))
+
+    The addend may broadcast (a bias) or be read whole (a residual); it
+    must be defined before the product. A residual that other ops also
+    read is copied first (`bufferization.alloc_tensor copy(...)`), so that
+    the product accumulates in a buffer of its own. The GEMM kernel accumulates into
+    its output, so the sum is the same, added in another order (the bias
+    first), and the graph loses the zero fill, which bufferization made a
+    copy of a shared zero buffer, and one pass over the result. Upstream's
+    FoldAddIntoDest covers only `linalg.add` of two whole operands.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FoldConstantTransposes : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
   let summary = "Transpose constant weights at compile time";
   let description = [{

@@ -125,12 +125,10 @@ def main():
     weight_bytes["onnxruntime MatMulNBits"] = sum(
         numpy_helper.to_array(t).nbytes for t in m.graph.initializer)
 
-    samples, copies = {}, []
-    for _ in range(args.rounds):
-        for engine, ms in interleaved_latencies(sessions, feeds, libs, data, 1,
-                                                args.runs, args.threads).items():
-            samples.setdefault(engine, []).extend(ms)
-        copies.append(copy_bandwidth_gbs(args.threads))
+    copies = []
+    samples = interleaved_latencies(
+        sessions, feeds, libs, data, args.rounds, args.runs, args.threads,
+        after_round=lambda: copies.append(copy_bandwidth_gbs(args.threads)))
     copy = max(copies)
     print(f"{args.layers} x [{args.size} x {args.size}] matrix-vector, threads {args.threads}, "
           f"{args.rounds} rounds x {args.runs} runs, medians")

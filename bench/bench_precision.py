@@ -60,10 +60,12 @@ def ort_latency_ms(sess, feeds, runs):
     return statistics.median(times)
 
 
-def interleaved_latencies(sessions, feeds, libs, data, rounds, runs, threads):
+def interleaved_latencies(sessions, feeds, libs, data, rounds, runs, threads,
+                          after_round=None):
     """{engine: [median ms per round]}: onnxruntime sessions and qopt
     libraries ({recipe: .so}, as "qopt RECIPE") in turn each round, so that
-    machine noise hits them alike."""
+    machine noise hits them alike; `after_round()`, if given, runs at the
+    end of every round (another measurement to interleave)."""
     for sess in sessions.values():
         ort_latency_ms(sess, feeds, 3)  # warm-up
     samples = {k: [] for k in list(sessions) + [f"qopt {r}" for r in libs]}
@@ -72,6 +74,8 @@ def interleaved_latencies(sessions, feeds, libs, data, rounds, runs, threads):
             samples[engine].append(ort_latency_ms(sess, feeds, runs))
         for recipe, so in libs.items():
             samples[f"qopt {recipe}"].append(qopt_latency_ms(so, data, runs, threads))
+        if after_round:
+            after_round()
     return samples
 
 

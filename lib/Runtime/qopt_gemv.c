@@ -255,20 +255,25 @@ static void sum_rows(const qopt_uk_gemv *g, int64_t k0, int64_t k1,
 /* C[i, n0 + j] += the sum of parts[t][i][j] for j in [j0, j1). */
 static void add_parts(const qopt_uk_gemv *g, sums *const *parts, int nparts,
                       int64_t n0, int64_t j0, int64_t j1) {
+  int s8 = g->kind == QOPT_UK_S8;
   for (int i = 0; i < g->m; ++i) {
     int64_t c0 = g->rowC[i] + n0 * g->scn;
-    for (int64_t j = j0; j < j1; ++j) {
-      if (g->kind == QOPT_UK_S8) {
+    if (s8) {
+      int32_t *c = (int32_t *)g->c + c0;
+      for (int64_t j = j0; j < j1; ++j) {
         int32_t sum = 0;
         for (int t = 0; t < nparts; ++t)
           sum += parts[t]->i[i * SLAB + j];
-        ((int32_t *)g->c)[c0 + j * g->scn] += sum;
-      } else {
-        float sum = 0.f;
-        for (int t = 0; t < nparts; ++t)
-          sum += parts[t]->f[i * SLAB + j];
-        ((float *)g->c)[c0 + j * g->scn] += sum;
+        c[j * g->scn] += sum;
       }
+      continue;
+    }
+    float *c = (float *)g->c + c0;
+    for (int64_t j = j0; j < j1; ++j) {
+      float sum = 0.f;
+      for (int t = 0; t < nparts; ++t)
+        sum += parts[t]->f[i * SLAB + j];
+      c[j * g->scn] += sum;
     }
   }
 }

@@ -28,7 +28,7 @@ typedef struct {
   int64_t sbk;
   void *c;
   int64_t rowC[QOPT_UK_GEMV_MAX_M], scn;
-  int avx2; /* the host runs AVX2, FMA and F16C */
+  int avx2; /* the kernels run at qopt_uk_isa() avx2 or above */
 } qopt_uk_gemv;
 
 void qopt_uk_gemv_run(const qopt_uk_gemv *g, int threads);

@@ -154,16 +154,17 @@ static void gemv_rows_portable(const gemv *g, int64_t n0, int64_t n1) {
 #define QOPT_AVX2 __attribute__((target("avx2,fma")))
 #define QOPT_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 
-/* Per output n and row of A: a vector of partial sums and a scalar
- * correction (zero points, tails). */
+/* Per output n and row of A: a vector of partial sums and (f32
+ * activations) a scalar correction for zero points and tails, or null. */
 QOPT_AVX2_INLINE void clear_row(__m256 *acc, float *corr, const int M) {
   for (int i = 0; i < M; ++i) {
     acc[i] = _mm256_setzero_ps();
-    corr[i] = 0.f;
+    if (corr)
+      corr[i] = 0.f;
   }
 }
 
-/* C[i, n] += the horizontal sum of acc[i] plus corr[i]. */
+/* C[i, n] += the horizontal sum of acc[i] plus corr[i] (if any). */
 QOPT_AVX2_INLINE void store_row(const gemv *g, int64_t n, const __m256 *acc,
                                 const float *corr, const int M) {
   for (int i = 0; i < M; ++i) {
@@ -171,7 +172,7 @@ QOPT_AVX2_INLINE void store_row(const gemv *g, int64_t n, const __m256 *acc,
                            _mm256_extractf128_ps(acc[i], 1));
     s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-    g->c[i * g->ldc + n] += _mm_cvtss_f32(s4) + corr[i];
+    g->c[i * g->ldc + n] += _mm_cvtss_f32(s4) + (corr ? corr[i] : 0.f);
   }
 }
 
@@ -353,15 +354,14 @@ QOPT_AVX2_INLINE void gemv_rows_int8_m(const gemv *g, int64_t n0, int64_t n1,
   int64_t group = G ? G : w->group, rowBytes = w->blocks * (group / 2);
   int64_t whole = g->k / group; /* blocks of `group` inputs; then a part */
   for (int64_t n = n0; n < n1; ++n) {
-    __m256 acc[GEMV_MAX_M];
-    float corr[GEMV_MAX_M];
-    clear_row(acc, corr, M);
+    __m256 acc[GEMV_MAX_M]; /* the zero point is in the integer sums */
+    clear_row(acc, NULL, M);
     const uint8_t *row = w->codes + n * rowBytes;
     for (int64_t blk = 0; blk < whole; ++blk)
       block_int8(g, n, blk, row, group / 32, acc, M, SYM);
     if (whole < w->blocks)
       block_int8(g, n, whole, row, (g->k - whole * group) / 32, acc, M, SYM);
-    store_row(g, n, acc, corr, M);
+    store_row(g, n, acc, NULL, M);
   }
 }
 

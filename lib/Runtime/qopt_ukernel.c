@@ -57,7 +57,10 @@ static isa detect_isa(void) {
   isa best = ISA_PORTABLE;
 #ifdef QOPT_UK_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  /* F16C too: the matrix-vector kernel widens f16 with it (every AVX2
+   * processor has it). */
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c"))
     best = ISA_AVX2;
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
@@ -780,17 +783,18 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
   }
   if (nOuter == 0 || g.M == 0 || g.N == 0)
     return;
+  /* Small products stay on one thread. */
+  int threads = qopt_uk_num_threads();
+  double work = (double)nOuter * (double)g.M * (double)g.N * (double)g.K;
+  if (work < 32768.0 * 8)
+    threads = 1;
   if (nOuter == 1 && g.M <= QOPT_UK_GEMV_MAX_M && g.nk == 1 && g.sbn == 1 &&
       g.kind != QOPT_UK_F32_Q4) {
     /* Decode: B read once, as stored (qopt_gemv.c), not packed. */
     qopt_uk_gemv v = {g.kind, (int)g.M, g.N, g.K, a, {0}, g.k[0].sa, b,
-                      g.k[0].sbc, c, {0}, g.scn, 0};
+                      g.k[0].sbc, c, {0}, g.scn, g_isa >= ISA_AVX2};
     offsets(g.m, g.nm, 0, g.M, v.rowA, v.rowC);
-#ifdef QOPT_UK_X86
-    v.avx2 = g_isa >= ISA_AVX2 && __builtin_cpu_supports("f16c");
-#endif
-    double work = (double)g.M * (double)g.N * (double)g.K;
-    qopt_uk_gemv_run(&v, work < 32768.0 * 8 ? 1 : qopt_uk_num_threads());
+    qopt_uk_gemv_run(&v, threads);
     return;
   }
   size_t esizeA = a_is_f32(g.kind) ? 4 : g.kind == QOPT_UK_S8 ? 1 : 2;
@@ -801,10 +805,6 @@ void qopt_uk_contract(const int64_t *desc, const void *a, const void *b,
                       : 2;
 
   /* Tasks: outer index x N blocks x M chunks, enough for every thread. */
-  int threads = qopt_uk_num_threads();
-  double work = (double)nOuter * (double)g.M * (double)g.N * (double)g.K;
-  if (work < 32768.0 * 8)
-    threads = 1;
   int64_t nblocks = (g.N + NC - 1) / NC, mtiles = (g.M + MR - 1) / MR;
   int64_t mchunks = 1;
   if (nOuter * nblocks < threads)

@@ -129,11 +129,11 @@ struct FoldAddIntoContraction : OpRewritePattern<linalg::GenericOp> {
       // buffer for several of calibration's observed results, which
       // buffer-results-to-out-params does not handle).
       Value init = addend;
-      if (addendMap.isIdentity() && addend.getType() == resultType &&
-          !readOnlyOnce(addend)) {
+      bool whole = addendMap.isIdentity() && addend.getType() == resultType;
+      if (whole && !readOnlyOnce(addend)) {
         init = bufferization::AllocTensorOp::create(
             rewriter, loc, resultType, ValueRange{}, /*copy=*/addend);
-      } else if (!addendMap.isIdentity() || addend.getType() != resultType) {
+      } else if (!whole) {
         Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                               resultType.getElementType());
         SmallVector<utils::IteratorType> parallel(op.getNumLoops(),

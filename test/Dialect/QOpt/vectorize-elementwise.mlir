@@ -67,6 +67,35 @@ func.func @row_max(%a: memref<4x16xf32>, %r: memref<4xf32>) {
 
 // -----
 
+// A sum whose add may be reassociated (qopt-reassociate-reductions grants
+// it) keeps the grant on its horizontal reduction, which LLVM then computes
+// as a tree of vector adds; an ordered sum stays ordered (a chain of
+// scalar adds).
+// CHECK-LABEL: func.func @row_sums
+// CHECK: vector.reduction <add>, %{{.*}}, %{{.*}} fastmath<reassoc> : vector<64xf32> into f32
+// CHECK: vector.reduction <add>, %{{.*}}, %{{.*}} : vector<64xf32> into f32
+// CHECK-NOT: fastmath
+// CHECK: return
+func.func @row_sums(%a: memref<4x64xf32>, %r: memref<4xf32>, %r2: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+    ins(%a : memref<4x64xf32>) outs(%r : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %o fastmath<reassoc> : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+    ins(%a : memref<4x64xf32>) outs(%r2 : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %o : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // Left as they are: a reduction longer than 512 (vectorised whole it would
 // not fit the registers), an innermost size that 8 lanes do not divide, a
 // fill (constant yield), index arithmetic, and tensors.

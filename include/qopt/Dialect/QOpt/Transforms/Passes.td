@@ -441,7 +441,10 @@ def VectorizeElementwise : Pass<"qopt-vectorize-elementwise", "func::FuncOp"> {
     1 x ... x 1 x R and vectorised whole: one vector per reduced row and
     one horizontal `vector.reduction` (leading unit dims cast away, upstream's
     multi-reduction lowering), so the accumulator never round-trips through
-    the output buffer.
+    the output buffer. Where the combining op may be reassociated
+    (`fastmath<reassoc>`, which qopt-reassociate-reductions grants to sums),
+    that `vector.reduction` carries the flag, and LLVM sums the row as a tree
+    of vector adds instead of a chain of scalar ones.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",

@@ -147,6 +147,23 @@ def MathApproximations : Pass<"qopt-math-approximations", "func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def ExpandBF16Truncation : Pass<"qopt-expand-bf16-truncation", "func::FuncOp"> {
+  let summary = "Round f32 to bf16 with integer ops that x86 keeps in vectors";
+  let description = [{
+    Expands `arith.truncf` from f32 to bf16 (rounding to nearest even,
+    scalars and vectors) into integer arithmetic on the f32 bits, as
+    upstream's `arith-expand{include-bf16}` does, but with the NaN case
+    settled before rounding: a NaN keeps its sign and upper payload and is
+    made quiet, its low half cleared so that the rounding bias cannot carry
+    into the sign. Upstream ends in a select of the rounded bits or a
+    canonical NaN; LLVM moves the bitcast to bf16 above that select, and on
+    x86 without AVX512-BF16 a select of bf16 vectors runs per element.
+    Runs after `arith-emulate-unsupported-floats` (whose truncations it
+    takes) and before `arith-expand`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ReassociateReductions : Pass<"qopt-reassociate-reductions", "func::FuncOp"> {
   let summary = "Let floating-point sum reductions be reassociated";
   let description = [{

@@ -39,6 +39,7 @@ static const char *const kPipelines[] = {
     "builtin.module(func.func(qopt-fold-conv-affine))",
     "builtin.module(func.func(qopt-fold-add-into-contraction))",
     "builtin.module(func.func(qopt-expand-bf16-truncation))",
+    "builtin.module(func.func(qopt-excess-precision))",
     "builtin.module(convert-qopt-to-linalg)",
     "builtin.module(qopt-plan-buffers)",
     "builtin.module(qopt-prepare-entry)",

@@ -74,8 +74,10 @@ qopt::CPUStages qopt::getCPUStages() {
           "func.func(qopt-reassociate-reductions,qopt-vectorize-elementwise)",
           "canonicalize",
           "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",
-          // bf16/f16 arithmetic and math run in f32 registers; bf16
-          // rounding is expanded inline (no libgcc soft-float helpers).
+          // bf16/f16 arithmetic and math run in f32 registers, a chain of
+          // them rounding once (qopt-excess-precision); bf16 rounding is
+          // expanded inline (no libgcc soft-float helpers).
+          "func.func(qopt-excess-precision)",
           "math-extend-to-supported-types",
           // erf/exp/tanh/log as polynomials: loops calling libm do not
           // vectorise.

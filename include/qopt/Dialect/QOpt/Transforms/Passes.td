@@ -147,6 +147,30 @@ def MathApproximations : Pass<"qopt-math-approximations", "func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def ExcessPrecision : Pass<"qopt-excess-precision", "func::FuncOp"> {
+  let summary = "Compute chains of bf16/f16 arithmetic in f32, rounding once";
+  let description = [{
+    Rewrites float arithmetic and math ops whose operands and result are
+    bf16 or f16 (scalars or vectors; with the comparisons and selects of
+    such values) to compute in f32, and rounds a value back only where
+    something other than such an op reads it: a store, a yield, an explicit
+    `arith.truncf`/`arith.extf`. Upstream's emulation
+    (`arith-emulate-unsupported-floats`, `math-extend-to-supported-types`)
+    rounds after every op, and CPUs have no bf16 arithmetic to make that
+    rounding free. The results differ from op-by-op rounding in the last
+    bf16 bits, towards the f32 result (XLA's default "excess precision").
+    Explicit conversions are kept, so a requested round trip still rounds.
+
+    ```mlir
+    %p = arith.mulf %a, %b : vector<8xbf16>
+    %s = arith.addf %p, %c : vector<8xbf16>
+    vector.transfer_write %s, ...
+    // becomes: extf %a, %b, %c; mulf, addf in f32; one truncf; the write
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ExpandBF16Truncation : Pass<"qopt-expand-bf16-truncation", "func::FuncOp"> {
   let summary = "Round f32 to bf16 with integer ops that x86 keeps in vectors";
   let description = [{

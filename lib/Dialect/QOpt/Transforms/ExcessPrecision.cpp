@@ -1,0 +1,113 @@
+//===- ExcessPrecision.cpp - bf16/f16 arithmetic chains computed in f32 ---===//
+//
+// No x86 processor adds or multiplies bf16 (AVX512-BF16 has only dot
+// products and conversions), so upstream's emulation computes every bf16
+// or f16 op in f32 and rounds its result back at once: a chain of n ops
+// rounds n times, each rounding about ten integer instructions per vector.
+// Here the chain stays in f32 and rounds once, where a value leaves it (a
+// store, a yield, an explicit conversion): XLA's default "excess
+// precision", which is also closer to the f32 model.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_EXCESSPRECISION
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+
+bool isHalf(Type type) {
+  Type element = getElementTypeOrSelf(type);
+  return element.isBF16() || element.isF16();
+}
+
+Type widen(Type type) {
+  Type f32 = Float32Type::get(type.getContext());
+  if (auto vector = dyn_cast<VectorType>(type))
+    return vector.clone(f32);
+  return f32;
+}
+
+/// Ops computed in f32 instead: float arithmetic and math whose operands
+/// and result share one bf16/f16 type, comparisons of such values, and
+/// selects between them. Conversions (extf, truncf, bitcast) are not: an
+/// explicit rounding stays.
+bool isWidenable(Operation *op) {
+  if (auto cmp = dyn_cast<arith::CmpFOp>(op))
+    return isHalf(cmp.getLhs().getType());
+  if (auto select = dyn_cast<arith::SelectOp>(op))
+    return isHalf(select.getType());
+  if (!isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
+           arith::RemFOp, arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp,
+           arith::MaxNumFOp, arith::MinNumFOp>(op) &&
+      !isa<math::MathDialect>(op->getDialect()))
+    return false;
+  if (op->getNumResults() != 1 || op->getNumRegions() != 0)
+    return false;
+  Type type = op->getResult(0).getType();
+  return isHalf(type) && llvm::all_of(op->getOperandTypes(),
+                                      [&](Type t) { return t == type; });
+}
+
+struct ExcessPrecisionPass
+    : mlir::qopt::impl::ExcessPrecisionBase<ExcessPrecisionPass> {
+  using ExcessPrecisionBase::ExcessPrecisionBase;
+
+  void runOnOperation() override {
+    // In order: the lowered loops define values before using them, so a
+    // chain's operands are widened before their users.
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isWidenable(op))
+        ops.push_back(op);
+    });
+    DenseMap<Value, Value> wide; // bf16/f16 value -> its f32 value
+    OpBuilder builder(&getContext());
+    auto widened = [&](Value v) -> Value {
+      if (!isHalf(v.getType()))
+        return v; // a select's condition
+      if (Value w = wide.lookup(v))
+        return w;
+      builder.setInsertionPointAfterValue(v);
+      Value w = arith::ExtFOp::create(builder, v.getLoc(), widen(v.getType()), v);
+      wide[v] = w;
+      return w;
+    };
+    SmallVector<Operation *> clones;
+    for (Operation *op : ops) {
+      SmallVector<Value> operands = llvm::map_to_vector(op->getOperands(), widened);
+      builder.setInsertionPoint(op);
+      Operation *clone = builder.clone(*op);
+      clone->setOperands(operands);
+      Value result = op->getResult(0), wideResult = clone->getResult(0);
+      if (isHalf(result.getType())) {
+        wideResult.setType(widen(result.getType()));
+        wide[result] = wideResult;
+      } else {
+        result.replaceAllUsesWith(wideResult); // a comparison's i1
+      }
+      clones.push_back(clone);
+    }
+    // Users first: what still reads an original value is not widened (a
+    // store, a yield, an explicit conversion) and reads it rounded once.
+    for (auto [op, clone] : llvm::reverse(llvm::zip_equal(ops, clones))) {
+      Value result = op->getResult(0);
+      if (!result.use_empty()) {
+        builder.setInsertionPointAfter(clone);
+        result.replaceAllUsesWith(arith::TruncFOp::create(
+            builder, op->getLoc(), result.getType(), clone->getResult(0)));
+      }
+      op->erase();
+    }
+  }
+};
+
+} // namespace

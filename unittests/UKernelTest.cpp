@@ -271,10 +271,11 @@ TEST(UKernel, TransposedOperandsAndStridedOutput) {
   checkExact(transposedMatmul(19, 45, 70), 7);
 }
 
-TEST(UKernel, ConvolutionAsBatchedGemm) {
-  // NHWC input 2x6x7x5 (already padded), HWCF filter 3x2x5x12, stride 1,
-  // output 2x4x6x12: M = (oh, ow), K = (kh, kw, c), N = f, outer = batch.
-  const int64_t H = 6, W = 7, C = 5, KH = 3, KW = 2, F = 12;
+/// NHWC input 2 x H x W x C (already padded), HWCF filter KH x KW x C x F,
+/// stride 1: M = (oh, ow), K = (kh, kw, c), N = f, outer = batch. A's K
+/// is in runs of KW * C elements.
+Layout convolution(int64_t H, int64_t W, int64_t C, int64_t KH, int64_t KW,
+                   int64_t F) {
   const int64_t OH = H - KH + 1, OW = W - KW + 1;
   Layout l;
   l.outer = {{2, H * W * C, 0, OH * OW * F}};
@@ -282,7 +283,20 @@ TEST(UKernel, ConvolutionAsBatchedGemm) {
   l.k = {{KH, W * C, KW * C * F, 0}, {KW, C, C * F, 0}, {C, 1, F, 0}};
   l.n = F, l.bn = 1, l.cn = 1;
   l.sizeA = 2 * H * W * C, l.sizeB = KH * KW * C * F, l.sizeC = 2 * OH * OW * F;
-  checkExact(l, 11);
+  return l;
+}
+
+TEST(UKernel, ConvolutionAsBatchedGemm) {
+  // 12 output channels (f32 A read in place); 70 (f32 A packed too); and
+  // K = 288 across two K blocks, one run split between them. Runs of 3, 10
+  // and 96 elements: gathered in pieces of every size (1 to 384 bytes).
+  checkExact(convolution(6, 7, 3, 3, 1, 12), 10);
+  checkInt8(convolution(6, 7, 3, 3, 1, 12), 16);
+  checkExact(convolution(6, 7, 5, 3, 2, 12), 11);
+  checkExact(convolution(6, 7, 5, 3, 2, 70), 12);
+  checkExact(convolution(6, 7, 48, 3, 2, 20), 13);
+  checkInt8(convolution(6, 7, 5, 3, 2, 12), 14);
+  checkInt8(convolution(6, 7, 48, 3, 2, 20), 15);
 }
 
 TEST(UKernel, Int8ProductsAreExact) {

@@ -341,24 +341,95 @@ pack_a_f32_avx2(qopt_uk_kind kind, const char *const *rows, int64_t kc,
 }
 #endif
 
+/* A's K block as runs of consecutive elements (kofA[k + 1] == kofA[k] + 1):
+ * one for a matrix product, kw * c long for a convolution's (kh, kw, c)
+ * window. Found once per K block, for every M block. */
+typedef struct {
+  int64_t start[KC], len[KC], n;
+} kruns;
+
+static void find_runs(const int64_t *kofA, int64_t kc, kruns *r) {
+  r->n = 0;
+  for (int64_t k = 0; k < kc; ++k) {
+    if (r->n && kofA[k] == kofA[k - 1] + 1)
+      ++r->len[r->n - 1];
+    else {
+      r->start[r->n] = k;
+      r->len[r->n++] = 1;
+    }
+  }
+}
+
+#ifdef QOPT_UK_X86
+/* memcpy for the short runs of small convolutions (18 bytes for 3 x 3 x 3
+ * bf16): up to 32 bytes as two overlapping fixed-size pieces, which the
+ * compiler inlines (a libc call per run took a tenth of the bf16 CNN; a
+ * loop of pieces is turned back into that call). */
+static inline void copy_run(char *dst, const char *src, size_t n) {
+  if (n > 32)
+    memcpy(dst, src, n);
+  else if (n >= 16) {
+    memcpy(dst, src, 16);
+    memcpy(dst + n - 16, src + n - 16, 16);
+  } else if (n >= 8) {
+    memcpy(dst, src, 8);
+    memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    memcpy(dst, src, 4);
+    memcpy(dst + n - 4, src + n - 4, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i)
+      dst[i] = src[i];
+  }
+}
+
+/* Pointers to the K blocks of A's MR rows, each contiguous: in place for
+ * one run, else gathered run by run into `copy` (MR x KC elements of
+ * `esize` bytes); rows past mr read zeros. */
+static void contiguous_rows(const void *a, const int64_t *rowA, int mr,
+                            const int64_t *kofA, const kruns *runs,
+                            size_t esize, char *copy, const char **rows) {
+  static const float zeros[KC]; /* KC elements of any kind */
+  for (int i = 0; i < MR; ++i) {
+    if (i >= mr) {
+      rows[i] = (const char *)zeros;
+      continue;
+    }
+    const char *row = (const char *)a + rowA[i] * (int64_t)esize;
+    if (runs->n == 1) {
+      rows[i] = row + kofA[0] * (int64_t)esize;
+      continue;
+    }
+    char *dst = copy + (size_t)i * KC * esize;
+    for (int64_t r = 0; r < runs->n; ++r)
+      copy_run(dst + runs->start[r] * (int64_t)esize,
+               row + kofA[runs->start[r]] * (int64_t)esize,
+               (size_t)runs->len[r] * esize);
+    rows[i] = dst;
+  }
+}
+#endif
+
 /* A[rows, k0 + k] for k < kc, MR values per k (zero past mr). */
 static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
-                   const int64_t *kofA, int64_t kc, void *out) {
+                   const int64_t *kofA, int64_t kc, const kruns *runs,
+                   void *out) {
+#ifdef QOPT_UK_X86
+  if (runs && g_isa >= ISA_AVX2 &&
+      (g->format == PACK_F32 || g->kind == QOPT_UK_S8)) {
+    _Alignas(32) char copy[MR * KC * 4];
+    const char *rows[MR];
+    size_t esize = g->kind == QOPT_UK_S8 ? 1 : a_is_f32(g->kind) ? 4 : 2;
+    contiguous_rows(a, rowA, mr, kofA, runs, esize, copy, rows);
+    if (g->format == PACK_F32)
+      pack_a_f32_avx2(g->kind, rows, kc, out);
+    else
+      pack_a_s8_avx2((const int8_t *const *)rows, kc, out);
+    return;
+  }
+#endif
   if (g->format == PACK_F32) {
     float *dst = out;
-#ifdef QOPT_UK_X86
-    if (g_isa >= ISA_AVX2 && g->nk == 1 && g->k[0].sa == 1) {
-      /* One contiguous K run per row; missing rows read zeros. */
-      static const float zeros[KC];
-      size_t esize = a_is_f32(g->kind) ? 4 : 2;
-      const char *rows[MR];
-      for (int i = 0; i < MR; ++i)
-        rows[i] = i < mr ? (const char *)a + (rowA[i] + kofA[0]) * (int64_t)esize
-                         : (const char *)zeros;
-      pack_a_f32_avx2(g->kind, rows, kc, dst);
-      return;
-    }
-#endif
     for (int i = 0; i < MR; ++i) {
       if (i >= mr) {
         for (int64_t k = 0; k < kc; ++k)
@@ -378,44 +449,6 @@ static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
     }
   } else {
     uint32_t *dst = out;
-#ifdef QOPT_UK_X86
-    if (g->kind == QOPT_UK_S8 && g_isa >= ISA_AVX2 &&
-        g->k[g->nk - 1].sa == 1) { /* K in contiguous runs in A */
-      static const int8_t zeros[KC];
-      const int8_t *rows[MR];
-      if (g->nk == 1) { /* one run: read in place */
-        for (int i = 0; i < MR; ++i)
-          rows[i] = i < mr ? (const int8_t *)a + rowA[i] + kofA[0] : zeros;
-        pack_a_s8_avx2(rows, kc, dst);
-        return;
-      }
-      /* A convolution's (kh, kw, c) window: runs of kw * c bytes. Each
-       * row's runs are gathered into a contiguous copy first. */
-      _Alignas(32) int8_t copy[MR][KC];
-      int64_t runStart[KC], runLen[KC], runs = 0;
-      for (int64_t k = 0; k < kc; ++k) {
-        if (runs && kofA[k] == kofA[k - 1] + 1)
-          ++runLen[runs - 1];
-        else {
-          runStart[runs] = k;
-          runLen[runs++] = 1;
-        }
-      }
-      for (int i = 0; i < MR; ++i) {
-        if (i >= mr) {
-          rows[i] = zeros;
-          continue;
-        }
-        const int8_t *row = (const int8_t *)a + rowA[i];
-        for (int64_t r = 0; r < runs; ++r)
-          memcpy(copy[i] + runStart[r], row + kofA[runStart[r]],
-                 (size_t)runLen[r]);
-        rows[i] = copy[i];
-      }
-      pack_a_s8_avx2(rows, kc, dst);
-      return;
-    }
-#endif
     if (g->kind == QOPT_UK_S8) { /* row by row, no per-element dispatch */
       for (int i = 0; i < MR; ++i) {
         const int8_t *row = (const int8_t *)a + (i < mr ? rowA[i] : 0);
@@ -759,6 +792,8 @@ static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
   _Alignas(64) float bpack[KC * NC];
   _Alignas(64) float apack[KC * MR];
   int64_t kofA[KC], kofB[KC], rowA[MR], rowC[MR];
+  kruns runs; /* when A's innermost K dim is contiguous */
+  int contiguousK = g->k[g->nk - 1].sa == 1;
 #ifdef QOPT_UK_X86
   /* f32 A feeding at most two strips is read in place (AVX2). */
   int direct = g_isa == ISA_AVX2 && a_is_f32(g->kind) &&
@@ -767,6 +802,8 @@ static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
   for (int64_t k0 = 0; k0 < g->K; k0 += KC) {
     int64_t kc = g->K - k0 < KC ? g->K - k0 : KC;
     offsets(g->k, g->nk, k0, kc, kofA, kofB);
+    if (contiguousK)
+      find_runs(kofA, kc, &runs);
     pack_b(g, b, kofB, kc, n0, n1 - n0, bpack);
     for (int64_t mb = m0; mb < m1; mb += MR) {
       int mr = m1 - mb < MR ? (int)(m1 - mb) : MR;
@@ -783,7 +820,7 @@ static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
         continue;
       }
 #endif
-      pack_a(g, a, rowA, mr, kofA, kc, apack);
+      pack_a(g, a, rowA, mr, kofA, kc, contiguousK ? &runs : NULL, apack);
       for (int64_t j = 0; n0 + j * NR < n1; ++j) {
         int64_t nb = n0 + j * NR;
         int nr = n1 - nb < NR ? (int)(n1 - nb) : NR;

@@ -6,8 +6,11 @@ is included), next to onnxruntime fp32 on the same model and threads.
     .venv/bin/python bench/bench_gemm.py [--size 1024] [--threads 2]
 
 The machine's peak is printed for comparison as cores x FMA units x lanes x
-2 flops x clock, from /proc/cpuinfo's flags and the clock given by
---ghz (default: cpuinfo's "cpu MHz"). Not a test: figures vary by machine.
+2 flops x clock, from /proc/cpuinfo's flags and the clock given by --ghz
+(default: measured, a chain of dependent integer adds, one per cycle, run
+on every thread at once; cpuinfo's "cpu MHz" is the nominal clock, below
+the boost clock that the kernels run at). Not a test: figures vary by
+machine.
 """
 import argparse
 import os
@@ -38,6 +41,42 @@ def host():
     return flags, mhz
 
 
+CLOCK_C = r"""
+#include <stdio.h>
+#include <time.h>
+int main(void) {
+  unsigned long x = 0, n = 50000000;
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (unsigned long i = 0; i < n; ++i) /* 8 dependent adds: 8 cycles */
+    __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                     "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0"
+                     : "+r"(x));
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  double s = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+  printf("%f\n", 8.0 * (double)n / s / 1e9);
+  return x == 0;
+}
+"""
+
+
+def measured_ghz(threads, work):
+    """The clock under load: the slowest of `threads` copies of a chain of
+    dependent adds running at once (None where no C compiler or not x86)."""
+    import platform
+    import shutil
+    cc = shutil.which("clang-22") or shutil.which("cc")
+    if not cc or platform.machine() != "x86_64":
+        return None
+    src, exe = os.path.join(work, "clock.c"), os.path.join(work, "clock")
+    with open(src, "w") as f:
+        f.write(CLOCK_C)
+    if subprocess.run([cc, "-O1", src, "-o", exe], capture_output=True).returncode:
+        return None
+    runs = [subprocess.Popen([exe], stdout=subprocess.PIPE, text=True) for _ in range(threads)]
+    return min(float(p.communicate()[0]) for p in runs)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,12 +101,16 @@ def main():
     qopt_e2e.write_tensors(data, "input", {"x": x})
 
     flags, mhz = host()
-    ghz = args.ghz or (mhz / 1000 if mhz else 0)
+    ghz, clock = args.ghz, "--ghz"
+    if not ghz:
+        ghz, clock = measured_ghz(args.threads, work), "measured"
+    if not ghz:
+        ghz, clock = (mhz / 1000 if mhz else 0), "cpuinfo, nominal"
     lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 1
     peak = args.threads * 2 * lanes * 2 * ghz  # 2 FMA pipes per core
     flops = 2.0 * n * n * n
     print(f"M=N=K={n}, threads {args.threads}; f32 FMA peak ~{peak:.0f} GFLOP/s "
-          f"({args.threads} cores x 2 FMA x {lanes} lanes x 2 x {ghz:.2f} GHz)")
+          f"({args.threads} cores x 2 FMA x {lanes} lanes x 2 x {ghz:.2f} GHz, {clock})")
     env = dict(os.environ, QOPT_NUM_THREADS=str(args.threads))
     for recipe in ["fp32", "bf16", "int8-dynamic"]:
         so = os.path.join(work, f"{recipe}.so")

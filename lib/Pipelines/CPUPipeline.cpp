@@ -69,8 +69,9 @@ qopt::CPUStages qopt::getCPUStages() {
           // Matrix products and convolutions run on the runtime's packed
           // GEMM kernel; the rest becomes loops.
           "qopt-cpu-ukernels",
-          // Elementwise loops as vector code (upstream tiling and linalg
-          // vectorisation); reductions left to LLVM, reassociable.
+          // Elementwise loops and row reductions as vector code (upstream
+          // tiling and linalg vectorisation); sums may be reassociated, and
+          // a row's sum is then a tree of vector adds.
           "func.func(qopt-reassociate-reductions,qopt-vectorize-elementwise)",
           "canonicalize",
           "convert-linalg-to-loops", "lower-affine", "convert-scf-to-cf",

@@ -322,12 +322,9 @@ pack_a_f32_avx2_kind(qopt_uk_kind kind, const char *const *rows, int64_t kc,
                        _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
     }
   }
-  for (; k < kc; ++k)
+  for (; k < kc; ++k) /* kind: F32, BF16 or F16 (pack_a_f32_avx2) */
     for (int i = 0; i < MR; ++i)
-      dst[k * MR + i] = load_f32(kind == QOPT_UK_F32_S8 || kind == QOPT_UK_F32_Q4
-                                     ? QOPT_UK_F32
-                                     : kind,
-                                 rows[i], k);
+      dst[k * MR + i] = load_f32(kind, rows[i], k);
 }
 
 static __attribute__((target("avx2,f16c"))) void

@@ -77,13 +77,15 @@ struct ExcessPrecisionPass
       if (Value w = wide.lookup(v))
         return w;
       builder.setInsertionPointAfterValue(v);
-      Value w = arith::ExtFOp::create(builder, v.getLoc(), widen(v.getType()), v);
+      Value w =
+          arith::ExtFOp::create(builder, v.getLoc(), widen(v.getType()), v);
       wide[v] = w;
       return w;
     };
     SmallVector<Operation *> clones;
     for (Operation *op : ops) {
-      SmallVector<Value> operands = llvm::map_to_vector(op->getOperands(), widened);
+      SmallVector<Value> operands =
+          llvm::map_to_vector(op->getOperands(), widened);
       builder.setInsertionPoint(op);
       Operation *clone = builder.clone(*op);
       clone->setOperands(operands);

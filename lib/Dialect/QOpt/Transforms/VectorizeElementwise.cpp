@@ -73,20 +73,20 @@ void reduceReassociated(RewriterBase &rewriter,
   VectorType src = op.getSourceVectorType();
   int64_t rank = src.getRank();
   ArrayRef<int64_t> dims = op.getReductionDims();
+  auto unit = [](int64_t d) { return d == 1; };
   if (src.isScalable() || dims.size() != 1 || dims[0] != rank - 1 ||
-      llvm::any_of(src.getShape().drop_back(), [](int64_t d) { return d != 1; }))
+      !llvm::all_of(src.getShape().drop_back(), unit))
     return;
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  Value flat = vector::ShapeCastOp::create(
-      rewriter, loc, VectorType::get({src.getShape().back()}, src.getElementType()),
-      op.getSource());
+  auto row = VectorType::get({src.getShape().back()}, src.getElementType());
+  Value flat = vector::ShapeCastOp::create(rewriter, loc, row, op.getSource());
   Value acc = op.getAcc();
   if (auto accType = dyn_cast<VectorType>(acc.getType()))
     acc = vector::ExtractOp::create(rewriter, loc, acc,
                                     SmallVector<int64_t>(accType.getRank(), 0));
-  Value sum = vector::ReductionOp::create(rewriter, loc, op.getKind(), flat, acc,
-                                          arith::FastMathFlags::reassoc);
+  Value sum = vector::ReductionOp::create(rewriter, loc, op.getKind(), flat,
+                                          acc, arith::FastMathFlags::reassoc);
   if (isa<VectorType>(op.getType()))
     sum = vector::BroadcastOp::create(rewriter, loc, op.getType(), sum);
   rewriter.replaceOp(op, sum);
@@ -162,13 +162,13 @@ struct VectorizeElementwisePass
       if (succeeded(linalg::vectorize(rewriter, tile, sizes, scalable))) {
         // The vector code lies between `before` and the tile.
         SmallVector<vector::MultiDimReductionOp> reductions;
-        for (Operation &o : llvm::make_range(
-                 before ? std::next(before->getIterator()) : block->begin(),
-                 tile->getIterator()))
-          if (auto r = dyn_cast<vector::MultiDimReductionOp>(o); r && reassoc)
+        auto first = before ? std::next(before->getIterator()) : block->begin();
+        for (Operation &o : llvm::make_range(first, tile->getIterator()))
+          if (auto r = dyn_cast<vector::MultiDimReductionOp>(o))
             reductions.push_back(r);
-        for (vector::MultiDimReductionOp r : reductions)
-          reduceReassociated(rewriter, r);
+        if (reassoc)
+          for (vector::MultiDimReductionOp r : reductions)
+            reduceReassociated(rewriter, r);
         rewriter.eraseOp(tile);
       }
       rewriter.eraseOp(op);

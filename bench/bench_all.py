@@ -9,8 +9,10 @@ decoder block at batch-1 decode (built here by models/make_examples.py with
 the examples' seeds), the MLP; onnxruntime's int4 is its MatMulNBits
 quantizer's model (MatMul weights only: cnn's convolutions stay f32, as in
 qopt's int4). For each
-engine: latency (median over rounds of the median of --runs runs; rounds
-interleave the engines so that machine noise hits all of them alike), the
+engine: latency (median over rounds of the median of the round's runs:
+--runs at least, more for a fast model so that each engine runs about
+--round-ms per round, the same number for every engine; rounds interleave
+the engines so that machine noise hits all of them alike), the
 ratio to onnxruntime fp32, the peak RSS the engine adds to a fresh process
 (bench_memory.py's measure), the weight bytes (qopt's report; the
 initializer bytes of onnxruntime's model file), and the output's cosine
@@ -89,11 +91,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=20,
+                    help="runs per engine per round, at least (see --round-ms)")
+    ap.add_argument("--round-ms", type=float, default=50,
+                    help="more runs for a fast model, so that each engine runs "
+                         "about this long per round (a 0.06 ms model's median of "
+                         "20 runs, 1.2 ms, moved by 1.5x with this VM's noise)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="qopt-bench-all-")
-    print(f"threads {args.threads}, {args.rounds} rounds x {args.runs} runs, medians; "
+    print(f"threads {args.threads}, {args.rounds} rounds x (at least {args.runs} runs, about "
+          f"{args.round_ms:g} ms) per engine, medians; "
           + bench_precision.host_bf16_note())
     print(f"{'model':13} {'engine':24} {'ms':>8} {'vs ort':>7} {'RSS+ MiB':>9} "
           f"{'weights B':>10} {'cosine':>9} {'max |d|':>9}")
@@ -134,13 +142,18 @@ def main():
 
         for sess in sessions.values():
             bench_precision.ort_latency_ms(sess, feeds, 3)  # warm-up
+        # The same number of runs for every engine, from onnxruntime fp32's
+        # latency.
+        ort_ms = bench_precision.ort_latency_ms(sessions["onnxruntime fp32"], feeds, 10)
+        runs = max(args.runs, int(args.round_ms / max(ort_ms, 1e-3)))
+        print(f"# {name}: {runs} runs per engine per round")
         samples = {e: [] for e in list(sessions) + list(libs)}
         for _ in range(args.rounds):
             for engine, sess in sessions.items():
-                samples[engine].append(bench_precision.ort_latency_ms(sess, feeds, args.runs))
+                samples[engine].append(bench_precision.ort_latency_ms(sess, feeds, runs))
             for engine, so in libs.items():
                 samples[engine].append(
-                    bench_precision.qopt_latency_ms(so, data, args.runs, args.threads))
+                    bench_precision.qopt_latency_ms(so, data, runs, args.threads))
 
         base_rss = bench_memory.peak_kib("none", model, "", 0)
         base_ms = statistics.median(samples["onnxruntime fp32"])

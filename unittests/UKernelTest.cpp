@@ -241,6 +241,17 @@ TEST(UKernel, MatmulShapesAcrossBlockEdges) {
   }
 }
 
+TEST(UKernel, ProductWithoutKDims) {
+  // [M, 1] x [1, N]: the compiler drops unit loops, so the descriptor of
+  // this outer product has no K dim at all (nk = 0).
+  for (int64_t m : {3, 9}) {
+    Layout l = rowMajorMatmul(m, 40, 1);
+    l.k.clear();
+    checkExact(l, 21);
+    checkInt8(l, 22);
+  }
+}
+
 TEST(UKernel, MatrixVectorProducts) {
   // M <= 4 with one K dim and B contiguous along N take qopt_gemv.c: K
   // split across threads (K not a multiple of the 4-row step), N over

@@ -411,7 +411,9 @@ static void contiguous_rows(const void *a, const int64_t *rowA, int mr,
 static void pack_a(const gemm *g, const void *a, const int64_t *rowA, int mr,
                    const int64_t *kofA, int64_t kc, const kruns *runs,
                    void *out) {
-#ifdef QOPT_UK_X86
+#ifndef QOPT_UK_X86
+  (void)runs;
+#else
   if (runs && g_isa >= ISA_AVX2 &&
       (g->format == PACK_F32 || g->kind == QOPT_UK_S8)) {
     _Alignas(32) char copy[MR * KC * 4];
@@ -790,7 +792,7 @@ static void gemm_block(const gemm *g, const void *a, const void *b, char *c,
   _Alignas(64) float apack[KC * MR];
   int64_t kofA[KC], kofB[KC], rowA[MR], rowC[MR];
   kruns runs; /* when A's innermost K dim is contiguous */
-  int contiguousK = g->k[g->nk - 1].sa == 1;
+  int contiguousK = g->nk == 0 || g->k[g->nk - 1].sa == 1; /* nk 0: K = 1 */
 #ifdef QOPT_UK_X86
   /* f32 A feeding at most two strips is read in place (AVX2). */
   int direct = g_isa == ISA_AVX2 && a_is_f32(g->kind) &&

@@ -47,6 +47,63 @@ func.func @shared_and_select(%a: f16, %b: f16) -> (f16, f16) {
 
 // -----
 
+// A chain across blocks (the pass runs on lowered loops): the loop-carried
+// sum is a block argument, read widened once per iteration and rounded
+// once, for the branch back.
+// CHECK-LABEL: func.func @across_blocks
+// CHECK: ^bb1(%[[ACC:.*]]: bf16):
+// CHECK: %[[W:.*]] = arith.extf %[[ACC]] : bf16 to f32
+// CHECK: %[[S:.*]] = arith.addf %[[W]], %{{.*}} : f32
+// CHECK: %[[P:.*]] = arith.mulf %[[S]], %[[S]] : f32
+// CHECK: %[[R:.*]] = arith.truncf %[[P]] : f32 to bf16
+// CHECK: cf.cond_br %{{.*}}, ^bb1(%[[R]] : bf16), ^bb2
+func.func @across_blocks(%x: bf16, %n: i1) -> bf16 {
+  cf.br ^bb1(%x : bf16)
+^bb1(%acc: bf16):
+  %s = arith.addf %acc, %x : bf16
+  %p = arith.mulf %s, %s : bf16
+  cf.cond_br %n, ^bb1(%p : bf16), ^bb2
+^bb2:
+  return %p : bf16
+}
+
+// -----
+
+// A user listed before its definition's block (which dominates it): the
+// IR stays valid; the user reads the value rounded once.
+// CHECK-LABEL: func.func @user_listed_first
+// CHECK: ^bb1:
+// CHECK: arith.mulf %[[W:.*]], %[[W]] : f32
+// CHECK: ^bb2:
+// CHECK: %[[S:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: %[[R:.*]] = arith.truncf %[[S]] : f32 to bf16
+// CHECK-NEXT: %[[W]] = arith.extf %[[R]] : bf16 to f32
+func.func @user_listed_first(%x: bf16) -> bf16 {
+  cf.br ^bb2
+^bb1:
+  %q = arith.mulf %p, %p : bf16
+  return %q : bf16
+^bb2:
+  %p = arith.addf %x, %x : bf16
+  cf.br ^bb1
+}
+
+// -----
+
+// Kept: a select between loaded values (no arithmetic) stays a bit select
+// on bf16; tensors (the pass runs on lowered loops).
+// CHECK-LABEL: func.func @kept_select_and_tensors
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xi1>, vector<8xbf16>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : tensor<4xbf16>
+// CHECK-NOT: arith.extf
+func.func @kept_select_and_tensors(%c: vector<8xi1>, %a: vector<8xbf16>, %b: vector<8xbf16>, %t: tensor<4xbf16>) -> (vector<8xbf16>, tensor<4xbf16>) {
+  %s = arith.select %c, %a, %b : vector<8xi1>, vector<8xbf16>
+  %u = arith.addf %t, %t : tensor<4xbf16>
+  return %s, %u : vector<8xbf16>, tensor<4xbf16>
+}
+
+// -----
+
 // Kept: an explicit round trip through bf16 still rounds (the truncf and
 // extf around the widened add stay); f32 arithmetic; math.fpowi (an
 // integer operand).

@@ -90,17 +90,19 @@ func.func @values() -> (i16, i16, i16, i16, i16, i16, i16, i16, i16, i16, i16, i
 
 // -----
 
-// Scalars too; left alone: other rounding modes, other types.
+// Scalars too; left alone: other rounding modes, other types, tensors.
 // CHECK-LABEL: func.func @scalar_and_kept
 // CHECK: arith.bitcast %{{.*}} : f32 to i32
 // CHECK: arith.bitcast %{{.*}} : i16 to bf16
 // CHECK: arith.truncf %{{.*}} to_nearest_away : f32 to bf16
 // CHECK: arith.truncf %{{.*}} : f32 to f16
 // CHECK: arith.truncf %{{.*}} : f64 to bf16
-func.func @scalar_and_kept(%x: f32, %d: f64) -> (bf16, bf16, f16, bf16) {
+// CHECK: arith.truncf %{{.*}} : tensor<4xf32> to tensor<4xbf16>
+func.func @scalar_and_kept(%x: f32, %d: f64, %t: tensor<4xf32>) -> (bf16, bf16, f16, bf16, tensor<4xbf16>) {
   %a = arith.truncf %x : f32 to bf16
   %b = arith.truncf %x to_nearest_away : f32 to bf16
   %c = arith.truncf %x : f32 to f16
   %e = arith.truncf %d : f64 to bf16
-  return %a, %b, %c, %e : bf16, bf16, f16, bf16
+  %f = arith.truncf %t : tensor<4xf32> to tensor<4xbf16>
+  return %a, %b, %c, %e, %f : bf16, bf16, f16, bf16, tensor<4xbf16>
 }

@@ -72,8 +72,9 @@ func.func @row_max(%a: memref<4x16xf32>, %r: memref<4xf32>) {
 // as a tree of vector adds; an ordered sum stays ordered (a chain of
 // scalar adds).
 // CHECK-LABEL: func.func @row_sums
-// CHECK: vector.reduction <add>, %{{.*}}, %{{.*}} fastmath<reassoc> : vector<64xf32> into f32
-// CHECK: vector.reduction <add>, %{{.*}}, %{{.*}} : vector<64xf32> into f32
+// CHECK: vector.reduction <add>, %{{[^ ]+}}, %{{[^ ]+}} fastmath<reassoc> : vector<64xf32> into f32
+// CHECK-NOT: fastmath
+// CHECK: vector.reduction <add>, %{{[^ ]+}}, %{{[^ ]+}} : vector<64xf32> into f32
 // CHECK-NOT: fastmath
 // CHECK: return
 func.func @row_sums(%a: memref<4x64xf32>, %r: memref<4xf32>, %r2: memref<4xf32>) {

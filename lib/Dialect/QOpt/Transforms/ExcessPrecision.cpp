@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_EXCESSPRECISION
@@ -24,7 +25,11 @@ using namespace mlir;
 
 namespace {
 
+/// A bf16/f16 scalar or vector (not a tensor or memref, which the lowered
+/// loops no longer compute on).
 bool isHalf(Type type) {
+  if (!isa<FloatType, VectorType>(type))
+    return false;
   Type element = getElementTypeOrSelf(type);
   return element.isBF16() || element.isF16();
 }
@@ -37,18 +42,16 @@ Type widen(Type type) {
 }
 
 /// Ops computed in f32 instead: float arithmetic and math whose operands
-/// and result share one bf16/f16 type, comparisons of such values, and
-/// selects between them. Conversions (extf, truncf, bitcast) are not: an
-/// explicit rounding stays.
+/// and result share one bf16/f16 type, and comparisons of such values.
+/// Conversions (extf, truncf, bitcast) are not: an explicit rounding stays.
+/// Selects are widened when a chain feeds them (`isWidenedSelect`).
 bool isWidenable(Operation *op) {
   if (auto cmp = dyn_cast<arith::CmpFOp>(op))
     return isHalf(cmp.getLhs().getType());
-  if (auto select = dyn_cast<arith::SelectOp>(op))
-    return isHalf(select.getType());
   if (!isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
            arith::RemFOp, arith::NegFOp, arith::MaximumFOp, arith::MinimumFOp,
            arith::MaxNumFOp, arith::MinNumFOp>(op) &&
-      !isa<math::MathDialect>(op->getDialect()))
+      !isa_and_nonnull<math::MathDialect>(op->getDialect()))
     return false;
   if (op->getNumResults() != 1 || op->getNumRegions() != 0)
     return false;
@@ -64,12 +67,22 @@ struct ExcessPrecisionPass
   void runOnOperation() override {
     // In order: the lowered loops define values before using them, so a
     // chain's operands are widened before their users.
+    DenseMap<Value, Value> wide; // bf16/f16 value -> its f32 value
+    DenseSet<Value> computed;    // results of the widened ops
+    // A select between results of a chain is part of it; one between
+    // loaded values stays a plain bit select, as upstream's emulation
+    // leaves it.
+    auto isWidenedSelect = [&](Operation *op) {
+      auto select = dyn_cast<arith::SelectOp>(op);
+      return select && isHalf(select.getType()) &&
+             (computed.contains(select.getTrueValue()) ||
+              computed.contains(select.getFalseValue()));
+    };
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isWidenable(op))
+      if (isWidenable(op) || isa<arith::SelectOp>(op))
         ops.push_back(op);
     });
-    DenseMap<Value, Value> wide; // bf16/f16 value -> its f32 value
     OpBuilder builder(&getContext());
     auto widened = [&](Value v) -> Value {
       if (!isHalf(v.getType()))
@@ -82,8 +95,11 @@ struct ExcessPrecisionPass
       wide[v] = w;
       return w;
     };
-    SmallVector<Operation *> clones;
+    SmallVector<Operation *> originals, clones;
     for (Operation *op : ops) {
+      if (!isWidenable(op) && !isWidenedSelect(op))
+        continue;
+      originals.push_back(op);
       SmallVector<Value> operands =
           llvm::map_to_vector(op->getOperands(), widened);
       builder.setInsertionPoint(op);
@@ -93,6 +109,7 @@ struct ExcessPrecisionPass
       if (isHalf(result.getType())) {
         wideResult.setType(widen(result.getType()));
         wide[result] = wideResult;
+        computed.insert(result);
       } else {
         result.replaceAllUsesWith(wideResult); // a comparison's i1
       }
@@ -100,7 +117,8 @@ struct ExcessPrecisionPass
     }
     // Users first: what still reads an original value is not widened (a
     // store, a yield, an explicit conversion) and reads it rounded once.
-    for (auto [op, clone] : llvm::reverse(llvm::zip_equal(ops, clones))) {
+    for (auto [op, clone] :
+         llvm::reverse(llvm::zip_equal(originals, clones))) {
       Value result = op->getResult(0);
       if (!result.use_empty()) {
         builder.setInsertionPointAfter(clone);

@@ -61,9 +61,11 @@ void expandTruncation(RewriterBase &rewriter, arith::TruncFOp op) {
   rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, op.getType(), high);
 }
 
+/// Scalars and vectors (a truncation of a tensor is not rewritten).
 bool isRoundingToBF16(arith::TruncFOp op) {
   std::optional<arith::RoundingMode> mode = op.getRoundingmode();
-  return getElementTypeOrSelf(op.getIn().getType()).isF32() &&
+  return isa<FloatType, VectorType>(op.getType()) &&
+         getElementTypeOrSelf(op.getIn().getType()).isF32() &&
          getElementTypeOrSelf(op.getType()).isBF16() &&
          (!mode || *mode == arith::RoundingMode::to_nearest_even);
 }

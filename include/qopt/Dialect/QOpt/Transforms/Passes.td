@@ -151,10 +151,12 @@ def ExcessPrecision : Pass<"qopt-excess-precision", "func::FuncOp"> {
   let summary = "Compute chains of bf16/f16 arithmetic in f32, rounding once";
   let description = [{
     Rewrites float arithmetic and math ops whose operands and result are
-    bf16 or f16 (scalars or vectors; with the comparisons and selects of
-    such values) to compute in f32, and rounds a value back only where
-    something other than such an op reads it: a store, a yield, an explicit
-    `arith.truncf`/`arith.extf`. Upstream's emulation
+    bf16 or f16 (scalars or vectors; with the comparisons of such values,
+    and the selects between results of such ops) to compute in f32, and
+    rounds a value back only where something other than such an op reads
+    it: a store, a yield, an explicit `arith.truncf`/`arith.extf`. A
+    comparison then sees the unrounded value, so it can differ from
+    op-by-op rounding near ties. Upstream's emulation
     (`arith-emulate-unsupported-floats`, `math-extend-to-supported-types`)
     rounds after every op, and CPUs have no bf16 arithmetic to make that
     rounding free. The results differ from op-by-op rounding in the last

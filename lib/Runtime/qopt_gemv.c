@@ -87,21 +87,6 @@ static void step_s8_portable(const qopt_uk_gemv *g, const int32_t *x, int r,
 #define QOPT_GEMV_INLINE \
   static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
-/* Eight elements of B from p as f32. */
-QOPT_GEMV_INLINE __m256 load8(const void *p, const qopt_uk_kind kind) {
-  switch (kind) {
-  case QOPT_UK_BF16:
-    return _mm256_castsi256_ps(_mm256_slli_epi32(
-        _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
-  case QOPT_UK_F16:
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-  case QOPT_UK_F32_S8:
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
-  default:
-    return _mm256_loadu_ps((const float *)p);
-  }
-}
-
 /* step_portable for four B rows with AVX2 (fused multiply-adds), for a
  * compile-time kind and M: the same products added in the same order. */
 QOPT_GEMV_INLINE void step4_avx2_m(const qopt_uk_gemv *g, const float *x,
@@ -118,8 +103,9 @@ QOPT_GEMV_INLINE void step4_avx2_m(const qopt_uk_gemv *g, const float *x,
   int64_t j = 0;
   for (; j + 8 <= n; j += 8) {
     const char *p = row + j * (int64_t)eb;
-    __m256 b0 = load8(p, kind), b1 = load8(p + stride, kind),
-           b2 = load8(p + 2 * stride, kind), b3 = load8(p + 3 * stride, kind);
+    __m256 b0 = load8_f32(kind, p), b1 = load8_f32(kind, p + stride),
+           b2 = load8_f32(kind, p + 2 * stride),
+           b3 = load8_f32(kind, p + 3 * stride);
     for (int i = 0; i < M; ++i) {
       float *yi = y + i * SLAB + j;
       __m256 acc = _mm256_loadu_ps(yi);

@@ -281,18 +281,6 @@ pack_a_s8_avx2(const int8_t *const *rows, int64_t kc, uint32_t *dst) {
     }
 }
 
-/* Eight consecutive elements of A as f32: bf16 widens by a shift, f16 by
- * F16C (part of the AVX2 level in detect_isa). */
-QOPT_INLINE __attribute__((target("avx2,f16c"))) __m256
-load8_f32(qopt_uk_kind kind, const void *p) {
-  if (kind == QOPT_UK_BF16)
-    return _mm256_castsi256_ps(_mm256_slli_epi32(
-        _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
-  if (kind == QOPT_UK_F16)
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-  return _mm256_loadu_ps((const float *)p);
-}
-
 /* The f32 panel of MR rows whose K run is contiguous: dst[k * MR + i] =
  * row_i[k], as 8 x 8 transposes of 8 rows by 8 inputs. The scalar loop
  * (a strided store per element) was a sixth of the bf16 encoder's time. */
